@@ -1,0 +1,55 @@
+"""Functions Invoker: sign in to LivePerson and invoke LivePerson Functions on your behalf."""
+
+import os
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import config
+from .config import ConfigError
+from .discovery import Resolver
+from .store import open_store
+
+__all__ = ["ConfigError", "create_app"]
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(overrides=None, instance_path=None):
+    """Create the app from the environment, with `overrides` (tests) applied on top."""
+    # templates/ and static/ live at the repository top level, beside app/.
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+        instance_path=instance_path
+        or os.environ.get("INSTANCE_PATH")
+        or os.path.join(ROOT, "instance"),
+    )
+    app.config.update(config.from_environ(os.environ))
+    app.config.update(overrides or {})
+    config.finalize(app.config, app.instance_path)
+
+    app.extensions["store"] = store = open_store(app.config, app.instance_path)
+    app.extensions["resolver"] = Resolver(
+        app.config["LP_ACCOUNT_ID"],
+        app.config["LP_CSDS_URL"],
+        overrides=app.config["LP_DOMAINS"],
+        insecure_http=app.config["LP_INSECURE_HTTP"],
+        region=app.config.get("LP_REGION"),
+        platform=app.config.get("LP_PLATFORM"),
+    )
+
+    from . import auth
+    from . import errors
+    from . import headers
+    from . import sessions
+    from . import views
+
+    sessions.init_app(app, store)
+    CSRFProtect(app)
+    headers.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(views.bp)
+    return app

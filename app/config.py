@@ -1,0 +1,179 @@
+"""Every setting, read from the environment in one place and checked before start-up."""
+
+import os
+import secrets
+from urllib.parse import urlsplit
+
+from .discovery import host_of
+from .discovery import is_loopback
+from .discovery import parse_domains
+
+SANDBOX_ACCOUNT = "12345678"
+SANDBOX_CLIENT = ("functions-invoker", "sandbox-secret")
+SANDBOX_REDIRECT_URI = "http://127.0.0.1:8000/callback"
+
+TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+class ConfigError(Exception):
+    """A missing or inconsistent setting; the message names the variable and the fix."""
+
+
+def from_environ(environ):
+    """Return the raw settings: each variable of the configuration table, as given."""
+    names = (
+        "LP_ACCOUNT_ID",
+        "LP_CLIENT_ID",
+        "LP_CLIENT_SECRET",
+        "LP_REDIRECT_URI",
+        "LP_CSDS_URL",
+        "LP_DOMAINS",
+        "LP_INSECURE_HTTP",
+        "LP_PKCE",
+        "LP_REGION",
+        "LP_PLATFORM",
+        "LP_IDLE_TIMEOUT",
+        "LP_MAX_SESSION",
+        "SECRET_KEY",
+        "SESSION_BACKEND",
+        "REDIS_URL",
+        "SANDBOX_URL",
+    )
+    return {name: environ[name] for name in names if environ.get(name, "") != ""}
+
+
+def flag(config, name, default):
+    """Read a yes/no setting."""
+    value = str(config.get(name, default)).strip().lower()
+    if value in TRUE | FALSE:
+        return value in TRUE
+    raise ConfigError(
+        f"{name} must be 1 or 0 (got {value!r}); set it to 1 to enable, 0 to disable."
+    )
+
+
+def seconds(config, name, default):
+    """Read a duration in seconds."""
+    value = str(config.get(name, default)).strip()
+    if not value.isdigit() or int(value) <= 0:
+        raise ConfigError(f"{name} must be a whole number of seconds (got {value!r}).")
+    return int(value)
+
+
+def finalize(config, instance_path):
+    """Derive and check every setting in `config` (a Flask config), raising ConfigError."""
+    config["SANDBOX_MODE"] = sandbox = not config.get("LP_ACCOUNT_ID")
+    if sandbox:
+        if config.get("LP_CLIENT_ID") or config.get("LP_CLIENT_SECRET"):
+            raise ConfigError(
+                "LP_CLIENT_ID or LP_CLIENT_SECRET is set but LP_ACCOUNT_ID is not: set "
+                "LP_ACCOUNT_ID to your LivePerson account id, or unset both to use the sandbox."
+            )
+        config.setdefault("SANDBOX_URL", "http://localhost:8001")
+        config["LP_ACCOUNT_ID"] = SANDBOX_ACCOUNT
+        config["LP_CLIENT_ID"], config["LP_CLIENT_SECRET"] = SANDBOX_CLIENT
+        config.setdefault("LP_REDIRECT_URI", SANDBOX_REDIRECT_URI)
+        config.setdefault("LP_CSDS_URL", config["SANDBOX_URL"])
+        config.setdefault("LP_INSECURE_HTTP", "1")
+        config["SECRET_KEY"] = config.get("SECRET_KEY") or instance_secret_key(instance_path)
+    for name, fix in (
+        ("LP_CLIENT_ID", "the client id of your LivePerson app installation"),
+        ("LP_CLIENT_SECRET", "the client secret of your LivePerson app installation"),
+        ("LP_REDIRECT_URI", "the exact callback URL registered for your LivePerson app"),
+        ("SECRET_KEY", "a long random string, the same on every worker and host"),
+    ):
+        if not config.get(name):
+            raise ConfigError(f"{name} is not set: set it to {fix}.")
+    config.setdefault("LP_CSDS_URL", "https://api.liveperson.net")
+    config["LP_INSECURE_HTTP"] = flag(config, "LP_INSECURE_HTTP", "0")
+    config["LP_PKCE"] = flag(config, "LP_PKCE", "1")
+    config["LP_IDLE_TIMEOUT"] = seconds(config, "LP_IDLE_TIMEOUT", 1800)
+    config["LP_MAX_SESSION"] = seconds(config, "LP_MAX_SESSION", 12 * 3600)
+    check_urls(config)
+    check_region(config)
+    check_store(config)
+    https = urlsplit(config["LP_REDIRECT_URI"]).scheme == "https"
+    config.update(
+        SESSION_COOKIE_NAME="__Host-invoker" if https else "invoker_session",
+        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_REFRESH_EACH_REQUEST=False,
+        PERMANENT_SESSION_LIFETIME=config["LP_MAX_SESSION"],
+    )
+
+
+def check_urls(config):
+    """Check the redirect URI, the CSDS URL and the static domains against LP_INSECURE_HTTP."""
+    redirect = urlsplit(config["LP_REDIRECT_URI"])
+    if redirect.scheme not in ("https", "http") or not redirect.hostname or redirect.fragment:
+        raise ConfigError(
+            "LP_REDIRECT_URI must be an absolute URL such as https://invoker.example.com/callback."
+        )
+    if redirect.scheme == "http" and not is_loopback(redirect.hostname):
+        raise ConfigError(
+            "LP_REDIRECT_URI uses plain http on a public host: use https, as LivePerson "
+            "requires, or a loopback host for local use."
+        )
+    csds = urlsplit(config["LP_CSDS_URL"])
+    if csds.scheme not in ("https", "http") or not csds.hostname:
+        raise ConfigError("LP_CSDS_URL must be a URL such as https://api.liveperson.net.")
+    try:
+        config["LP_DOMAINS"] = parse_domains(config.get("LP_DOMAINS", ""))
+    except ValueError as exc:
+        raise ConfigError(
+            f"LP_DOMAINS has a bad entry {exc}: write service=host[:port] pairs separated by "
+            "commas, for the services sentinel, faasGW, faasUI and agentVep."
+        ) from None
+    hosts = [csds.hostname] + [host_of(d) for d in config["LP_DOMAINS"].values()]
+    if config["LP_INSECURE_HTTP"]:
+        remote = [h for h in hosts if not is_loopback(h)]
+        if remote:
+            raise ConfigError(
+                f"LP_INSECURE_HTTP=1 would send tokens in clear text to {remote[0]}: plain "
+                "http is allowed only to loopback hosts; unset LP_INSECURE_HTTP."
+            )
+    elif csds.scheme == "http":
+        raise ConfigError(
+            "LP_CSDS_URL uses plain http: use https, or set LP_INSECURE_HTTP=1 for a "
+            "loopback sandbox."
+        )
+
+
+def check_region(config):
+    """Check LP_REGION and LP_PLATFORM against the values LivePerson documents."""
+    region, platform = config.get("LP_REGION"), config.get("LP_PLATFORM")
+    if region and region not in ("apac", "emea", "us", "alpha"):
+        raise ConfigError(f"LP_REGION must be one of apac, emea, us, alpha (got {region!r}).")
+    if platform and platform not in ("v1", "v2"):
+        raise ConfigError(f"LP_PLATFORM must be v1 or v2 (got {platform!r}).")
+
+
+def check_store(config):
+    """Check the session backend choice."""
+    backend = config.setdefault("SESSION_BACKEND", "filesystem")
+    if backend not in ("filesystem", "redis"):
+        raise ConfigError(f"SESSION_BACKEND must be filesystem or redis (got {backend!r}).")
+    if backend == "redis" and not config.get("REDIS_URL"):
+        raise ConfigError(
+            "SESSION_BACKEND=redis needs REDIS_URL: set it, e.g. redis://localhost:6379/0."
+        )
+
+
+def instance_secret_key(instance_path):
+    """Return the sandbox's signing key, created once so every worker signs alike."""
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        # Write then link: a concurrent worker sees either no file or the whole key.
+        tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    with open(path) as file:
+        return file.read().strip()

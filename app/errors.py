@@ -1,0 +1,100 @@
+"""Error pages in the site's style, with a correlation id and never a stack trace."""
+
+from flask import current_app
+from flask import g
+from flask import render_template
+from flask import request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+
+from .auth import end_session
+from .discovery import DiscoveryError
+from .store import StoreError
+from .tokens import RefreshFailed
+from .tokens import SignInRequired
+
+PAGES = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    401: ("Sign-in required", "Sign in to continue."),
+    403: ("Not allowed", "Your account is not allowed to do this."),
+    404: ("Not found", "There is nothing at this address. Check the link."),
+    405: ("Method not allowed", "This address does not accept that kind of request."),
+    413: ("Too large", "What you sent is larger than this app accepts. Send something smaller."),
+    500: ("Something went wrong", "An unexpected error happened on our side. Try again."),
+    503: ("Service unavailable", "A service this page needs is unavailable. Try again shortly."),
+}
+
+
+def init_app(app):
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(DiscoveryError, discovery_error)
+    app.register_error_handler(SignInRequired, sign_in_required)
+    app.register_error_handler(RefreshFailed, refresh_failed)
+    app.register_error_handler(StoreError, store_error)
+    app.register_error_handler(Exception, unexpected_error)
+
+
+def page(status, text=None, title=None, retry_after=None, sign_in=False):
+    default_title, default_text = PAGES.get(status, PAGES[400 if status < 500 else 500])
+    body = render_template(
+        "errors/error.html",
+        status=status,
+        title=title or default_title,
+        text=text or default_text,
+        request_id=g.get("request_id", "-"),
+        sign_in=sign_in,
+    )
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return body, status, headers
+
+
+def http_error(error):
+    if error.code in PAGES:
+        return page(error.code)
+    return page(error.code, "The request could not be completed.", title=error.name)
+
+
+def csrf_error(error):
+    return page(
+        400,
+        "This form expired or did not come from this app. Reload the page and try again.",
+        title="Form expired",
+    )
+
+
+def discovery_error(error):
+    current_app.logger.warning("discovery failed: %s", error)
+    return page(503, str(error), title="LivePerson service not found", retry_after=30)
+
+
+def sign_in_required(error):
+    end_session()
+    return page(401, str(error), title="Sign in again", sign_in=True)
+
+
+def refresh_failed(error):
+    current_app.logger.warning("token refresh failed: %s", error)
+    return page(
+        503,
+        "LivePerson's sign-in service did not answer while renewing your access. You are "
+        "still signed in. Try again in a moment.",
+        retry_after=5,
+    )
+
+
+def store_error(error):
+    current_app.logger.error("session store unavailable: %s", error)
+    return page(503, "The session store is unavailable. Try again shortly.", retry_after=5)
+
+
+def unexpected_error(error):
+    current_app.logger.error(
+        "unhandled error on %s %s [%s]",
+        request.method,
+        request.path,
+        g.get("request_id", "-"),
+        exc_info=error,
+    )
+    return page(InternalServerError.code)

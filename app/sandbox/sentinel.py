@@ -1,0 +1,221 @@
+"""Sentinel, LivePerson's OAuth 2.0 server, built on authlib's authorization server."""
+
+import secrets
+import time
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import session
+from flask_wtf.csrf import CSRFProtect
+
+from .directory import SCOPE
+from .state import ID_TOKEN_KID
+from .state import AuthorizationCode
+
+bp = Blueprint("sentinel", __name__, url_prefix="/sentinel/api/account/<account_id>")
+csrf = CSRFProtect()
+CLIENT_AUTH = ["client_secret_basic", "client_secret_post"]
+
+
+def state():
+    return current_app.extensions["sandbox"].state
+
+
+def settings():
+    return current_app.extensions["sandbox"].settings
+
+
+class SentinelRequest(FlaskOAuth2Request):
+    """Read OAuth parameters from the query string too: the Java client sends them there."""
+
+    @property
+    def form(self):
+        return self._request.values
+
+
+class SentinelServer(AuthorizationServer):
+    def create_oauth2_request(self, _request):
+        return SentinelRequest(request)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH
+
+    def save_authorization_code(self, code, request):
+        challenge = request.payload.data.get("code_challenge")
+        method = request.payload.data.get("code_challenge_method")
+        item = AuthorizationCode(
+            code,
+            request.client.client_id,
+            request.payload.redirect_uri or request.client.get_default_redirect_uri(),
+            request.user,
+            challenge,
+            method,
+            time.time() + 120,
+        )
+        with state().lock:
+            state().codes[code] = item
+
+    def query_authorization_code(self, code, client):
+        with state().lock:
+            item = state().codes.get(code)
+        if item and item.client_id == client.client_id and item.expires_at > time.time():
+            return item
+        return None
+
+    def delete_authorization_code(self, authorization_code):
+        with state().lock:
+            state().codes.pop(authorization_code.code, None)
+
+    def authenticate_user(self, authorization_code):
+        return authorization_code.user
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token):
+        return state().grant_for_refresh_token(refresh_token)
+
+    def authenticate_user(self, refresh_token):
+        return refresh_token.user
+
+    def revoke_old_credential(self, refresh_token):
+        """Rotation happens in save_token, where the new refresh token is known."""
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH
+
+
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = CLIENT_AUTH
+
+    def query_token(self, token_string, token_type_hint):
+        return state().grant_for_refresh_token(token_string) or state().grant_for_access_token(
+            token_string
+        )
+
+    def revoke_token(self, token, request):
+        state().revoke(token)
+
+
+def generate_token(grant_type, client, user=None, scope=None, **kwargs):
+    """Issue tokens the way Sentinel does: JWTs, an id_token at sign-in, no user `expires_in`."""
+    now = int(time.time())
+    account = settings().account_id
+    claims = {"iss": "Sentinel", "aud": account, "azp": client.client_id, "scope": SCOPE}
+    claims.update(iat=now, jti=secrets.token_hex(12))
+    if grant_type == "client_credentials":
+        lifetime = settings().app_token_lifetime
+        access_token = state().sign({**claims, "exp": now + lifetime})
+        # The V2 toolbelt rejects an expires_in that is not a string.
+        return {"access_token": access_token, "token_type": "Bearer", "expires_in": str(lifetime)}
+    exp = now + settings().token_lifetime
+    token = {
+        "access_token": state().sign({**claims, "sub": user.user_id, "exp": exp}),
+        "token_type": "Bearer",
+        "refresh_token": secrets.token_hex(32),
+    }
+    if grant_type == "authorization_code":
+        id_claims = {"sub": user.user_id, "aud": client.client_id, "iss": "Sentinel"}
+        id_claims.update(iat=now, exp=exp, is_admin=user.is_admin, is_lpa=False)
+        # Not among Sentinel's documented claims; the app shows it when present.
+        id_claims["preferred_username"] = user.login_name
+        token["id_token"] = state().sign(id_claims, kid=ID_TOKEN_KID)
+    return token
+
+
+def save_token(token, request):
+    """Bind issued tokens to their grant, rotating the refresh token on a refresh."""
+    if "refresh_token" not in token:
+        return
+    if request.payload.grant_type == "refresh_token":
+        grant = request.refresh_token
+        state().rotate(grant, token["refresh_token"])
+    else:
+        grant = state().new_grant(request.client.client_id, request.user, token["refresh_token"])
+    jti = state().verify(token["access_token"])["jti"]
+    with state().lock:
+        state().access_tokens[jti] = grant.grant_id
+
+
+def init_app(app):
+    """Attach Sentinel's authorization server and routes to the sandbox app."""
+    directory = app.extensions["sandbox"].directory
+    server = SentinelServer(app, query_client=directory.client, save_token=save_token)
+    server.register_token_generator("default", generate_token)
+    server.register_grant(AuthorizationCodeGrant, [CodeChallenge(required=False)])
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(ClientCredentialsGrant)
+    server.register_endpoint(Revocation)
+    app.extensions["sentinel"] = server
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    app.register_blueprint(bp)
+
+
+@bp.url_value_preprocessor
+def check_account(endpoint, values):
+    if values.pop("account_id") != settings().account_id:
+        abort(401, "Unknown account (site) id.")
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+def authorize():
+    """Show the sign-in page, or send the code at once to a user already signed in here."""
+    server = current_app.extensions["sentinel"]
+    if request.method == "GET":
+        state().record("authorize", request.args)
+    user = current_app.extensions["sandbox"].directory.user(session.get("user"))
+    try:
+        grant = server.get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        if error.redirect_uri:
+            return server.handle_error_response(None, error)
+        # An unknown client or redirect URI must never be redirected to.
+        return render_template("sandbox/error.html", error=error), 400
+    if request.method == "POST":
+        csrf.protect()
+        if "cancel" in request.form:
+            return server.create_authorization_response(grant=grant, grant_user=None)
+        user = current_app.extensions["sandbox"].directory.check_password(
+            request.form.get("username"), request.form.get("password")
+        )
+        if user is None:
+            return render_template("sandbox/login.html", failed=True), 401
+        session["user"] = user.login_name
+    if user is None:
+        return render_template("sandbox/login.html", failed=False)
+    return server.create_authorization_response(grant=grant, grant_user=user)
+
+
+@bp.post("/token")
+def token():
+    """Exchange a code or a refresh token for tokens."""
+    state().record("token", request.values)
+    return current_app.extensions["sentinel"].create_token_response()
+
+
+@bp.post("/app/token")
+def app_token():
+    """Issue an app token for the client-credentials grant."""
+    state().record("app_token", request.values)
+    return current_app.extensions["sentinel"].create_token_response()
+
+
+@bp.post("/token/revoke")
+def revoke():
+    """End a user's grant: its refresh and access tokens stop working."""
+    state().record("revoke", request.values)
+    return current_app.extensions["sentinel"].create_endpoint_response("revocation")

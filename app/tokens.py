@@ -1,0 +1,174 @@
+"""The signed-in user's tokens: one record per session under its own store key, never in the
+session blob (a concurrent request rewriting the blob would restore a rotated-out refresh token).
+"""
+
+import time
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.requests_client import OAuth2Session
+from flask import current_app
+from joserfc import jws
+from joserfc.errors import JoseError
+
+from .discovery import DiscoveryError
+from .store import StoreError
+
+# LivePerson recommends refreshing every 30 minutes and sends no expires_in.
+DEFAULT_LIFETIME = 1800
+FATAL_REFRESH_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client"}
+
+
+class SignInRequired(Exception):
+    """The user's sign-in has ended; the message says why."""
+
+
+class RefreshFailed(Exception):
+    """Sentinel could not refresh the token just now; the session is kept."""
+
+
+def endpoints():
+    """Return Sentinel's endpoints for the account, discovering its host."""
+    config = current_app.config
+    host = current_app.extensions["resolver"].base_url("sentinel")
+    base = f"{host}/sentinel/api/account/{config['LP_ACCOUNT_ID']}"
+    return {
+        "authorization_endpoint": f"{base}/authorize?v=1.0",
+        "token_endpoint": f"{base}/token?v=2.0",
+        "revocation_endpoint": f"{base}/token/revoke?v=1.0",
+    }
+
+
+def oauth_session(timeout=10):
+    """Return an authlib client that authenticates as the app on Sentinel."""
+    config = current_app.config
+    client = OAuth2Session(
+        config["LP_CLIENT_ID"],
+        config["LP_CLIENT_SECRET"],
+        token_endpoint_auth_method="client_secret_post",
+        revocation_endpoint_auth_method="client_secret_post",
+        default_timeout=timeout,
+    )
+    client.trust_env = False
+    return client
+
+
+def claims(token):
+    """Return a JWT's claims without checking its signature, or {} if it is not a JWT.
+
+    Only used for timing and display: the token came straight from Sentinel over TLS.
+    """
+    try:
+        payload = jws.extract_compact((token or "").encode()).payload
+        decoded = current_app.json.loads(payload)
+    except (JoseError, ValueError, UnicodeDecodeError):
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def expiry(token, now):
+    """Return when the access token expires and where that came from."""
+    for name in ("access_token", "id_token"):
+        exp = claims(token.get(name)).get("exp")
+        if isinstance(exp, int | float) and exp > now:
+            return float(exp), name
+    return now + DEFAULT_LIFETIME, "default"
+
+
+def new_record(token, now=None):
+    """Build a token record from a token response."""
+    now = now or time.time()
+    expires_at, source = expiry(token, now)
+    return {
+        "access_token": token["access_token"],
+        "refresh_token": token.get("refresh_token"),
+        "id_token": token.get("id_token"),
+        "obtained_at": now,
+        "expires_at": expires_at,
+        "expiry_source": source,
+        "refreshes": 0,
+    }
+
+
+def refresh_at(record):
+    """Return when the record should be refreshed: shortly before it expires."""
+    lifetime = record["expires_at"] - record["obtained_at"]
+    return record["expires_at"] - min(60.0, lifetime / 10)
+
+
+def load(key):
+    return current_app.extensions["store"].get(f"token:{key}")
+
+
+def save(key, record):
+    ttl = current_app.config["LP_MAX_SESSION"]
+    current_app.extensions["store"].set(f"token:{key}", record, ttl)
+
+
+def discard(key):
+    current_app.extensions["store"].delete(f"token:{key}")
+
+
+def current(key):
+    """Return a usable token record for the session, refreshing it when due."""
+    record = load(key)
+    if record is None:
+        raise SignInRequired("Your sign-in has ended. Sign in again to continue.")
+    if time.time() >= refresh_at(record):
+        record = refresh(key)
+    return record
+
+
+def refresh(key, force=False):
+    """Refresh the session's tokens, once at a time across threads, workers and hosts."""
+    store = current_app.extensions["store"]
+    try:
+        with store.lock(f"refresh:{key}", ttl=20, wait=15):
+            # A sibling request may have refreshed while this one waited for the lock.
+            record = load(key)
+            if record is None:
+                raise SignInRequired("Your sign-in has ended. Sign in again to continue.")
+            if not force and time.time() < refresh_at(record):
+                return record
+            record = exchange_refresh_token(record)
+            save(key, record)
+            return record
+    except StoreError as exc:
+        raise RefreshFailed("the session store is busy") from exc
+
+
+def exchange_refresh_token(record):
+    """Ask Sentinel for new tokens with the refresh token; classify what goes wrong."""
+    if not record.get("refresh_token"):
+        raise SignInRequired("Your LivePerson token has expired. Sign in again to continue.")
+    try:
+        token = oauth_session().refresh_token(
+            endpoints()["token_endpoint"], refresh_token=record["refresh_token"]
+        )
+    except AuthlibBaseError as exc:
+        if exc.error in FATAL_REFRESH_ERRORS:
+            raise SignInRequired(
+                "LivePerson ended your sign-in (it was revoked or expired). Sign in again."
+            ) from exc
+        raise RefreshFailed(f"Sentinel refused the refresh ({exc.error})") from exc
+    except (requests.RequestException, ValueError) as exc:
+        raise RefreshFailed(type(exc).__name__) from exc
+    if not token.get("access_token"):
+        raise RefreshFailed("Sentinel sent no access token")
+    updated = new_record({**token, "id_token": record.get("id_token")})
+    updated["refresh_token"] = token.get("refresh_token") or record["refresh_token"]
+    updated["refreshes"] = record.get("refreshes", 0) + 1
+    return updated
+
+
+def revoke(refresh_token):
+    """Revoke a refresh token at Sentinel; return True when Sentinel confirmed it."""
+    try:
+        response = oauth_session(timeout=5).revoke_token(
+            endpoints()["revocation_endpoint"],
+            token=refresh_token,
+            token_type_hint="refresh_token",
+        )
+    except (requests.RequestException, AuthlibBaseError, ValueError, DiscoveryError):
+        return False
+    return response.status_code == 200

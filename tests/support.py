@@ -1,0 +1,166 @@
+"""Test plumbing: WSGI apps on loopback ports, and a browser that signs in through the sandbox."""
+
+import html
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+import requests
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.sandbox import Settings
+from app.sandbox import create_sandbox
+
+FORM = re.compile(r'<form method="post" action="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Served:
+    """A WSGI app served by a threaded werkzeug server on a loopback port."""
+
+    def __init__(self, host="127.0.0.1", url_host=None):
+        self.server = make_server(host, 0, None, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://{url_host or host}:{self.port}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def start(self, app):
+        self.server.app = self.app = app
+        self.thread.start()
+        return self
+
+    def stop(self):
+        if self.thread.is_alive():
+            self.server.shutdown()
+        self.server.server_close()
+
+
+def start_sandbox(redirect_uris=(), **settings):
+    """Serve a fresh sandbox on localhost (a different site from the app on 127.0.0.1)."""
+    served = Served(url_host="localhost")
+    sandbox = create_sandbox(
+        Settings(url=served.url, redirect_uris=tuple(redirect_uris), **settings)
+    )
+    return served.start(sandbox)
+
+
+def app_settings(sandbox_url, callback, **overrides):
+    """Settings that point the app at a sandbox through CSDS, as at a real account."""
+    return {
+        "LP_ACCOUNT_ID": "12345678",
+        "LP_CLIENT_ID": "functions-invoker",
+        "LP_CLIENT_SECRET": "sandbox-secret",
+        "LP_REDIRECT_URI": callback,
+        "LP_CSDS_URL": sandbox_url,
+        "LP_INSECURE_HTTP": "1",
+        "SECRET_KEY": "test-secret-key",
+        **overrides,
+    }
+
+
+def calls(sandbox, endpoint):
+    """How many calls an endpoint of the sandbox has received."""
+    return sandbox.app.extensions["sandbox"].state.calls[endpoint]
+
+
+def sandbox_log(sandbox, endpoint):
+    """What each call to a sandbox endpoint received, oldest first."""
+    log = sandbox.app.extensions["sandbox"].state.log
+    return [entry["params"] for entry in log if entry["endpoint"] == endpoint]
+
+
+class Browser(requests.Session):
+    """A cookie-keeping HTTP client that reads pages the way a person would."""
+
+    def __init__(self):
+        super().__init__()
+        self.trust_env = False
+
+    def form_post(self, page, data, submit=None, action=None, **kwargs):
+        """Submit a form of `page` (the first, or the one posting to `action`) with `data`."""
+        actions = [html.unescape(found) for found in FORM.findall(page.text)]
+        action = next(a for a in actions if action is None or urlsplit(a).path == action)
+        fields = dict(data)
+        token = CSRF.search(page.text)
+        if token:
+            fields["csrf_token"] = token.group(1)
+        if submit:
+            fields[submit] = "1"
+        return self.post(urljoin(page.url, action), data=fields, **kwargs)
+
+    def sign_in(self, app_url, user="agent", password=None, next=None):
+        """Go through the whole authorization-code flow; return the landing page."""
+        params = {"next": next} if next is not None else None
+        page = self.get(f"{app_url}/login", params=params)
+        if "Sign in" not in page.text or 'name="username"' not in page.text:
+            return page  # already signed in at the sandbox: the code came back at once
+        return self.form_post(page, {"username": user, "password": password or user})
+
+    def with_cookie(self, name, value):
+        """Return a new browser holding only this cookie for the app's host."""
+        other = Browser()
+        other.cookies.set(name, value, domain="127.0.0.1", path="/")
+        return other
+
+    def csrf(self, page):
+        """Return the CSRF token on a page."""
+        return CSRF.search(page.text).group(1)
+
+
+def visible_text(page):
+    """The page's text without tags, whitespace collapsed."""
+    text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page.text, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+def build_app(sandbox, callback, tmp_path, **overrides):
+    """Create the app against `sandbox`, with its instance folder in `tmp_path`."""
+    return create_app(
+        app_settings(sandbox.url, callback, **overrides), instance_path=str(tmp_path)
+    )
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A throw-away redis-server process; the suite fails (never skips) without one."""
+
+    def __init__(self):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed: `make test` installs it (Debian package).")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    pytest.fail("redis-server did not start within 10 s")
+                time.sleep(0.05)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)

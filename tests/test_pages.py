@@ -1,0 +1,75 @@
+"""Headers on every response, error pages with a correlation id, and a clear CSDS outage."""
+
+import pytest
+
+from tests.support import Browser
+from tests.support import Served
+from tests.support import build_app
+from tests.support import visible_text
+
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/", 200),
+        ("GET", "/login", 302),
+        ("GET", "/no/such/page", 404),
+        ("PUT", "/", 405),
+        ("POST", "/logout", 400),
+        ("GET", "/callback?state=x&code=y", 400),
+        ("GET", "/static/style.css", 200),
+    ],
+)
+def test_security_headers_on_every_response(app, method, path, status):
+    response = Browser().request(method, f"{app.url}{path}", allow_redirects=False)
+    assert response.status_code == status
+    for name, value in HEADERS.items():
+        assert response.headers[name] == value
+    assert "Strict-Transport-Security" not in response.headers  # plain http here
+
+
+def test_signed_in_pages_are_not_cached(app, browser):
+    page = browser.sign_in(app.url)
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_not_found_page_is_in_the_site_style(app):
+    response = Browser().get(f"{app.url}/nothing-here")
+    text = visible_text(response)
+    assert "Not found" in text and "reference" in text
+    assert response.headers["X-Request-ID"] in text
+    assert "Traceback" not in response.text
+
+
+def test_csds_down_gives_a_clear_503(served_app, sandbox, tmp_path):
+    closed = Served()
+    closed.stop()
+    flask_app = build_app(sandbox, f"{served_app.url}/callback", tmp_path)
+    flask_app.config["LP_CSDS_URL"] = closed.url
+    flask_app.extensions["resolver"].csds_url = closed.url
+    served_app.start(flask_app)
+    response = Browser().get(f"{served_app.url}/login", allow_redirects=False)
+    assert response.status_code == 503
+    text = visible_text(response)
+    assert "could not be reached" in text and "LP_CSDS_URL" in text
+    assert "Traceback" not in response.text
+
+
+def test_csds_without_sentinel_names_the_missing_service(served_app, sandbox, tmp_path):
+    settings = sandbox.app.extensions["sandbox"].settings
+    flask_app = build_app(sandbox, f"{served_app.url}/callback", tmp_path)
+    served_app.start(flask_app)
+    settings.service_domains["sentinel"] = ""
+    response = Browser().get(f"{served_app.url}/login", allow_redirects=False)
+    assert response.status_code == 503
+    assert "lists no 'sentinel' host" in visible_text(response)
