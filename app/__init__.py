@@ -45,6 +45,7 @@ def create_app(overrides=None, instance_path=None):
     from . import headers
     from . import sessions
     from . import views
+    from .faas.cli import faas
 
     sessions.init_app(app, store)
     CSRFProtect(app)
@@ -52,4 +53,5 @@ def create_app(overrides=None, instance_path=None):
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(views.bp)
+    app.cli.add_command(faas)
     return app

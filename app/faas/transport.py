@@ -1,0 +1,159 @@
+"""HTTP plumbing: a pooled session, the retry policy, bounded reads and transport-error mapping."""
+
+import random
+from http.cookiejar import DefaultCookiePolicy
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.exceptions import ConnectTimeout
+from requests.exceptions import SSLError
+from requests.exceptions import Timeout
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from .errors import FaaSError
+
+CONNECT_TIMEOUT = 5
+INVOKE_READ_TIMEOUT = 35  # functions may run 30 s; leave room for the platform's overhead
+READ_TIMEOUT = 10
+MAX_BODY_BYTES = 5 * 1024 * 1024
+POOL_SIZE = 32
+ATTEMPTS = 3
+BACKOFF_FACTOR = 0.25
+BACKOFF_JITTER = 0.25
+RETRY_AFTER_CAP = 10
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_CHUNK = 64 * 1024
+
+
+class JitteredRetry(Retry):
+    """A urllib3 Retry that waits a jittered backoff before every retry, the first included."""
+
+    def get_backoff_time(self):
+        """Return `factor * 2**(n-1) + jitter` for the n-th retry, capped at `backoff_max`."""
+        retries = len(self.history)
+        if retries == 0:
+            return 0
+        delay = self.backoff_factor * 2 ** (retries - 1) + random.uniform(0, self.backoff_jitter)
+        return min(self.backoff_max, delay)
+
+
+def retry_policy():
+    """Return the policy: connect errors retried for every method, statuses only for GETs."""
+    # Read errors are never retried: once a POST reached the server the function may have
+    # run, and a second attempt could run it twice. urllib3 checks `allowed_methods` for
+    # status and read retries but not for connect errors, which is exactly that split.
+    return JitteredRetry(
+        total=ATTEMPTS - 1,
+        connect=ATTEMPTS - 1,
+        read=False,
+        status=ATTEMPTS - 1,
+        other=0,
+        redirect=0,
+        allowed_methods=frozenset({"GET"}),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=BACKOFF_FACTOR,
+        backoff_jitter=BACKOFF_JITTER,
+        backoff_max=RETRY_AFTER_CAP,
+        retry_after_max=RETRY_AFTER_CAP,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
+
+
+def make_session(pool_size=POOL_SIZE):
+    """Return a keep-alive session with the retry policy, ignoring proxy environment variables."""
+    session = requests.Session()
+    # Scanning the environment for proxies costs ~0.35 ms per call, and .netrc must never
+    # add credentials to our requests.
+    session.trust_env = False
+    # A client may serve many users; a cookie set for one must never ride along for another.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=retry_policy())
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def read_body(response, limit=MAX_BODY_BYTES, request_id=None):
+    """Read a streamed response body, stopping with a FaaSError once it passes `limit` bytes."""
+    try:
+        declared = int(response.headers.get("Content-Length", ""))
+    except ValueError:
+        declared = None
+    if declared is not None and declared > limit:
+        response.close()
+        raise _too_large(response, limit, request_id)
+    chunks, size = [], 0
+    # iter_content decodes gzip, so this also bounds what a compressed body expands to.
+    for chunk in response.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise _too_large(response, limit, request_id)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def never_connected(exc):
+    """Tell whether a requests exception proves no connection was opened (nothing was sent)."""
+    if isinstance(exc, ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, SSLError):
+        return False
+    return isinstance(_reason(exc), NewConnectionError | ConnectTimeoutError)
+
+
+def transport_error(exc, what, *, posted, read_timeout, request_id=None):
+    """Turn a requests exception into a FaaSError that says whether the function could have run."""
+    name = type(exc).__name__
+    if never_connected(exc):
+        suffix = "; the function did not run." if posted else "."
+        return FaaSError(
+            f"Could not connect to {what} ({name}){suffix}", kind="connect", request_id=request_id
+        )
+    if isinstance(exc, SSLError):
+        return FaaSError(
+            f"The secure connection to {what} failed ({name}).", kind="tls", request_id=request_id
+        )
+    # requests reports a timeout while streaming the body as a ConnectionError.
+    timed_out = isinstance(exc, Timeout) or isinstance(_reason(exc), ReadTimeoutError)
+    if posted and timed_out:
+        return FaaSError(
+            f"{what} did not answer within {read_timeout:g} s; the function may or may not "
+            "have run.",
+            kind="read-timeout",
+            request_id=request_id,
+        )
+    if posted:
+        return FaaSError(
+            f"The connection to {what} broke after the request was sent ({name}); the "
+            "function may or may not have run.",
+            kind="broken",
+            request_id=request_id,
+        )
+    if timed_out:
+        message = f"{what} did not answer within {read_timeout:g} s."
+        return FaaSError(message, kind="timeout", request_id=request_id)
+    return FaaSError(
+        f"The connection to {what} failed ({name}).", kind="broken", request_id=request_id
+    )
+
+
+def _reason(exc):
+    """Return the urllib3 error inside a requests exception (unwrapping MaxRetryError)."""
+    inner = exc.args[0] if exc.args else None
+    return getattr(inner, "reason", inner)
+
+
+def _too_large(response, limit, request_id):
+    return FaaSError(
+        f"The answer from {response.url.split('?')[0]} (HTTP {response.status_code}) is larger "
+        f"than {limit // (1024 * 1024)} MB; reading stopped.",
+        kind="too-large",
+        status=response.status_code,
+        request_id=request_id,
+    )
