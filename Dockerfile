@@ -17,5 +17,5 @@ COPY wsgi.py gunicorn.conf.py ./
 
 USER invoker
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/', timeout=2)"]
+HEALTHCHECK --interval=30s --timeout=3s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]

@@ -9,6 +9,7 @@ from . import config
 from .config import ConfigError
 from .discovery import Resolver
 from .store import open_store
+from .userdata import open_userdata
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -31,6 +32,7 @@ def create_app(overrides=None, instance_path=None):
     config.finalize(app.config, app.instance_path)
 
     app.extensions["store"] = store = open_store(app.config, app.instance_path)
+    app.extensions["userdata"] = open_userdata(store, app.instance_path)
     app.extensions["resolver"] = Resolver(
         app.config["LP_ACCOUNT_ID"],
         app.config["LP_CSDS_URL"],
@@ -41,8 +43,12 @@ def create_app(overrides=None, instance_path=None):
     )
 
     from . import auth
+    from . import console
     from . import errors
+    from . import gateway
     from . import headers
+    from . import health
+    from . import history
     from . import sessions
     from . import views
     from .faas.cli import faas
@@ -52,6 +58,10 @@ def create_app(overrides=None, instance_path=None):
     headers.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    gateway.init_app(app)
+    app.register_blueprint(health.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(history.bp)
     app.cli.add_command(faas)
     return app

@@ -73,3 +73,21 @@ def test_csds_without_sentinel_names_the_missing_service(served_app, sandbox, tm
     response = Browser().get(f"{served_app.url}/login", allow_redirects=False)
     assert response.status_code == 503
     assert "lists no 'sentinel' host" in visible_text(response)
+
+
+def test_health_and_readiness(app):
+    assert Browser().get(f"{app.url}/healthz").json() == {"status": "ok"}
+    ready = Browser().get(f"{app.url}/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "store": "ok", "discovery": "ok"}
+    assert "12345678" not in ready.text and "localhost" not in ready.text
+
+
+def test_readiness_fails_when_discovery_fails(served_app, sandbox, tmp_path):
+    flask_app = build_app(sandbox, f"{served_app.url}/callback", tmp_path)
+    flask_app.extensions["resolver"].csds_url = "http://127.0.0.1:9"
+    served_app.start(flask_app)
+    ready = Browser().get(f"{served_app.url}/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["discovery"] == "failing"
+    assert Browser().get(f"{served_app.url}/healthz").status_code == 200

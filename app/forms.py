@@ -1,0 +1,154 @@
+"""Check what people type into the invoke forms before anything reaches the gateway."""
+
+import json
+import re
+from dataclasses import dataclass
+from dataclasses import field
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_DEPTH = 64
+MAX_INT_DIGITS = 100
+MAX_HEADERS = 20
+MAX_HEADER_VALUE = 1024
+UUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+SKILL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
+EVENT_SOURCE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,80}$")
+
+
+class PayloadError(ValueError):
+    """A payload that is not strict JSON; the message says what and where."""
+
+
+def _reject_constant(name):
+    raise PayloadError(f"{name} is not a JSON number: use a finite number or a string")
+
+
+def _pairs_without_duplicates(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise PayloadError(f'the key "{key}" appears twice in one object')
+        seen[key] = value
+    return seen
+
+
+def _check_number(text):
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise PayloadError(f"a number has more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _check_float(text):
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise PayloadError(f"the number {text[:20]} is too large to be a finite number")
+    return value
+
+
+def _depth(text):
+    """Return the deepest nesting of [ and { outside strings, without recursing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse_payload(text):
+    """Parse a payload as strict JSON (RFC 8259), or raise PayloadError naming the problem."""
+    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"the payload is larger than {MAX_PAYLOAD_BYTES // 1024} KB")
+    if not text.strip():
+        raise PayloadError("the payload is empty: write JSON, for example {}")
+    # Checked before parsing: json recurses once per level and would overflow the stack.
+    if _depth(text) > MAX_DEPTH:
+        raise PayloadError(f"the payload nests deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_int=_check_number,
+            parse_float=_check_float,
+            object_pairs_hook=_pairs_without_duplicates,
+        )
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+
+
+@dataclass
+class Invocation:
+    """A checked invoke form: what to send, and what was typed (kept for redisplay)."""
+
+    payload_text: str = "{}"
+    headers: list = field(default_factory=list)
+    skill_id: str = ""
+    event_source: str = ""
+    payload: object = None
+    errors: dict = field(default_factory=dict)
+
+    def header_dict(self):
+        """Return the header rows that have a name, as a dict."""
+        return {name: value for name, value in self.headers if name}
+
+
+def read_invoke_form(form):
+    """Read and check an invoke form; unknown fields (account, URL, Authorization) are ignored."""
+    names, values = form.getlist("header_name"), form.getlist("header_value")
+    rows = [(n.strip(), v) for n, v in zip(names, values, strict=False) if n.strip() or v]
+    checked = Invocation(
+        payload_text=form.get("payload", ""),
+        headers=rows,
+        skill_id=form.get("skill_id", "").strip(),
+        event_source=form.get("event_source", "").strip(),
+    )
+    errors = checked.errors
+    try:
+        checked.payload = parse_payload(checked.payload_text)
+    except PayloadError as exc:
+        errors["payload"] = f"The payload is not valid JSON: {exc}."
+    if len(rows) > MAX_HEADERS:
+        errors["headers"] = f"Send at most {MAX_HEADERS} invocation headers."
+    for name, value in rows:
+        if not HEADER_NAME.match(name):
+            errors["headers"] = (
+                f"The header name {name[:40]!r} is not valid: use letters, digits and - only."
+            )
+        elif len(value) > MAX_HEADER_VALUE or any(c in value for c in "\r\n\x00"):
+            errors["headers"] = (
+                f"The value of header {name!r} must be one line of at most "
+                f"{MAX_HEADER_VALUE} characters."
+            )
+    if checked.skill_id and not SKILL_ID.match(checked.skill_id):
+        errors["skill_id"] = "A skill id is letters, digits, - and _ only (at most 64)."
+    if checked.event_source and not EVENT_SOURCE.match(checked.event_source):
+        errors["event_source"] = (
+            "An event source is letters, digits, - _ . : only (at most 64 characters)."
+        )
+    return checked
+
+
+def check_event_id(value):
+    """Return the event id if it is allowed, else None."""
+    return value if value and EVENT_ID.match(value) else None
+
+
+def check_name(value):
+    """Return a saved payload's name trimmed, or None if it is empty or has control characters."""
+    value = (value or "").strip()
+    return value if NAME.match(value) else None

@@ -1,0 +1,108 @@
+"""The signed-in user's Functions client: their token, one connection pool per worker."""
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+from flask import current_app
+from flask import g
+from flask import session
+
+from . import tokens
+from .faas.auth import UserBearer
+from .faas.client import FunctionsClient
+from .faas.errors import FaaSError
+from .faas.transport import make_session
+
+EVENT_SOURCE = "FunctionsInvoker"
+CLIENTS_PER_WORKER = 512
+FUNCTIONS_TTL = 30
+log = logging.getLogger("app.upstream")
+
+
+class Clients:
+    """A bounded map of per-session clients sharing one pool, so caches outlive a request."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.clients = OrderedDict()
+        self.functions = {}
+        self.http = None
+
+    def client(self, key):
+        with self.lock:
+            if self.http is None:
+                # Built lazily, so each gunicorn worker opens its own pool after fork.
+                self.http = make_session()
+            found = self.clients.pop(key, None) or build_client(key, self.http)
+            self.clients[key] = found
+            while len(self.clients) > CLIENTS_PER_WORKER:
+                evicted, _ = self.clients.popitem(last=False)
+                self.functions.pop(evicted, None)
+            return found
+
+
+def init_app(app):
+    app.extensions["faas_clients"] = Clients()
+
+
+def build_client(key, http):
+    config = current_app.config
+    auth = UserBearer(
+        get_token=lambda: tokens.current(key)["access_token"],
+        refresh=lambda: bool(tokens.refresh(key, force=True)),
+    )
+    return FunctionsClient(
+        config["LP_ACCOUNT_ID"],
+        auth,
+        current_app.extensions["resolver"],
+        platform=config.get("LP_PLATFORM"),
+        event_source=EVENT_SOURCE,
+        metrics=log_call,
+        session=http,
+    )
+
+
+def client():
+    """Return the Functions client acting as the signed-in user."""
+    return current_app.extensions["faas_clients"].client(session["token_key"])
+
+
+def functions():
+    """Return the account's functions, listed at most every 30 s per session."""
+    registry = current_app.extensions["faas_clients"]
+    key = session["token_key"]
+    cached = registry.functions.get(key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    found = client().list_functions()
+    registry.functions[key] = (time.monotonic() + FUNCTIONS_TTL, found)
+    return found
+
+
+def unwrap(error):
+    """Return the sign-in problem behind a FaaSError, so central handlers can answer it."""
+    cause = error.__cause__
+    if isinstance(error, FaaSError) and isinstance(
+        cause, tokens.SignInRequired | tokens.RefreshFailed
+    ):
+        return cause
+    return error
+
+
+def log_call(metric):
+    """Log one line per upstream call; never a token."""
+    log.info(
+        "upstream op=%s status=%s ms=%.1f error=%s cached=%s uuid=%s event=%s request_id=%s "
+        "user=%s",
+        metric.operation,
+        metric.status,
+        metric.duration_ms,
+        metric.error,
+        metric.from_cache,
+        metric.uuid,
+        metric.event,
+        metric.request_id,
+        (g.get("user") or {}).get("sub"),
+    )
