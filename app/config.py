@@ -100,6 +100,9 @@ def finalize(config, instance_path):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_REFRESH_EACH_REQUEST=False,
         PERMANENT_SESSION_LIFETIME=config["LP_MAX_SESSION"],
+        # Above the 256 KB payload cap with room for the form; larger bodies get a 413.
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
     )
 
 

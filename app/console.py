@@ -2,6 +2,7 @@
 
 import json
 import time
+from uuid import uuid4
 
 from flask import Blueprint
 from flask import abort
@@ -84,6 +85,8 @@ def shown(value):
 
 def run(kind, target, name, form, call):
     """Invoke, classify the outcome, and record it in the user's history."""
+    # Our own request id, so even an invocation by event (whose answer names none) has one.
+    request_id = str(uuid4())
     entry = {
         "kind": kind,
         "target": target,
@@ -96,10 +99,11 @@ def run(kind, target, name, form, call):
         "logs": [],
         "rows": [],
         "error": None,
+        "request_id": request_id,
     }
     started = time.perf_counter()
     try:
-        result = call(gateway.client())
+        result = call(gateway.client(), request_id)
     except FaaSError as error:
         error = gateway.unwrap(error)
         if not isinstance(error, FaaSError):
@@ -107,7 +111,6 @@ def run(kind, target, name, form, call):
         entry.update(
             outcome="function-error" if isinstance(error, FaaSLambdaError) else "platform-error",
             status=error.status,
-            request_id=error.request_id,
             response=kept(error.message),
             logs=getattr(error, "error_logs", []),
             error={
@@ -127,7 +130,6 @@ def run(kind, target, name, form, call):
 def by_uuid(result):
     return {
         "status": result.status,
-        "request_id": result.request_id,
         "response": kept(shown(result.result)),
         "logs": result.logs,
     }
@@ -144,7 +146,7 @@ def by_event(results, functions):
         }
         for r in results
     ]
-    return {"status": 200, "request_id": None, "response": "", "rows": rows}
+    return {"status": 200, "response": "", "rows": rows}
 
 
 def page_for(template, entry, **context):
@@ -209,13 +211,14 @@ def function(uuid):
         uuid,
         found["name"],
         form,
-        lambda client: by_uuid(
+        lambda client, request_id: by_uuid(
             client.invoke(
                 uuid,
                 form.payload,
                 headers=form.header_dict(),
                 skill_id=form.skill_id or None,
                 event_source=form.event_source or None,
+                request_id=request_id,
             )
         ),
     )
@@ -280,13 +283,14 @@ def event(event_id):
         event_id,
         described.title,
         form,
-        lambda client: by_event(
+        lambda client, request_id: by_event(
             client.invoke_event(
                 event_id,
                 form.payload,
                 headers=form.header_dict(),
                 skill_id=form.skill_id or None,
                 event_source=form.event_source or None,
+                request_id=request_id,
             ),
             everything,
         ),

@@ -24,7 +24,14 @@ EVENTS = (
         "conversational_command",
         "Conversational command",
         "An agent types a /command in a messaging conversation (up to 30 functions).",
-        {"command": "/summarize", "conversationId": CONVERSATION["conversationId"]},
+        {
+            "command": "/summarize",
+            "conversationId": CONVERSATION["conversationId"],
+            "messages": [
+                {"from": "consumer", "text": "My invoice looks wrong."},
+                {"from": "agent", "text": "Let me check the billing details for you."},
+            ],
+        },
     ),
     Event(
         "denver_post_survey_email_transcript",

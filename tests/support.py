@@ -164,3 +164,10 @@ class RedisServer:
     def stop(self):
         self.process.terminate()
         self.process.wait(10)
+
+
+def token_record(served_app, browser):
+    """Read the signed-in browser's token record from the app's store, as tests may."""
+    store = served_app.app.extensions["store"]
+    session = store.get("session:" + browser.cookies.get("invoker_session"))
+    return store.get("token:" + session["token_key"])

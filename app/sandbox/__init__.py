@@ -1,6 +1,14 @@
-"""A faithful local LivePerson: CSDS, Sentinel, agentVep, the gateway and faasUI."""
+"""A faithful local LivePerson: CSDS, Sentinel, agentVep, the gateway and faasUI.
+
+Dialect: `dialect` makes the gateway and faasUI speak Functions V1 or V2 (error bodies, list
+path, event-source header). The official clients tell V2 by a host name containing
+`fninvocations` or `functions`, but such names (e.g. `fninvocations.localhost`) do not resolve
+on an ordinary machine, so CSDS advertises the sandbox's own address in both dialects: clients
+must be told the platform (the app's client takes `platform="v2"`).
+"""
 
 import os
+import random
 import secrets
 from dataclasses import dataclass
 from dataclasses import field
@@ -13,10 +21,13 @@ from flask import render_template
 from .directory import DEFAULT_REDIRECT_URIS
 from .directory import USERS
 from .directory import Directory
+from .functions import Catalogue
+from .ratelimit import RateLimiter
 from .state import State
 
 ACCOUNT_ID = "12345678"
 SERVICES = ("sentinel", "faasGW", "faasUI", "agentVep")
+DIALECTS = ("v1", "v2")
 
 
 @dataclass
@@ -29,19 +40,44 @@ class Settings:
     app_token_lifetime: int = 3600
     redirect_uris: tuple = DEFAULT_REDIRECT_URIS
     service_domains: dict = field(default_factory=dict)
+    dialect: str = "v1"
+    execution_limit: float = 30.0  # seconds a function may run (the platform's limit)
+    rate_limit: int = 50  # invocations per second per account
+    flaky_share: float = 0.5  # share of the flaky function's invocations that get a 502
+    extra_functions: int = 0  # generated filler functions, for benchmarks
+
+    def __post_init__(self):
+        if self.dialect not in DIALECTS:
+            raise ValueError(f"SANDBOX_DIALECT must be v1 or v2, not {self.dialect!r}")
+        if not self.execution_limit > 0:
+            raise ValueError("SANDBOX_EXECUTION_LIMIT must be a positive number of seconds")
+        if self.rate_limit < 1:
+            raise ValueError("SANDBOX_RATE_LIMIT must be at least 1 invocation per second")
+        if not 0.0 <= self.flaky_share <= 1.0:
+            raise ValueError("SANDBOX_FLAKY_SHARE must be between 0.0 and 1.0")
+        if self.extra_functions < 0:
+            raise ValueError("SANDBOX_EXTRA_FUNCTIONS must not be negative")
 
     @classmethod
-    def from_env(cls, environ, url=None):
+    def from_env(cls, environ, url=None, **overrides):
         """Build settings from SANDBOX_* variables, with `url` the address it serves."""
         extra = tuple(filter(None, environ.get("SANDBOX_REDIRECT_URIS", "").split(",")))
-        return cls(
-            url=url or environ.get("SANDBOX_URL", cls.url),
-            token_lifetime=int(environ.get("SANDBOX_TOKEN_LIFETIME", cls.token_lifetime)),
-            app_token_lifetime=int(
-                environ.get("SANDBOX_APP_TOKEN_LIFETIME", cls.app_token_lifetime)
-            ),
-            redirect_uris=DEFAULT_REDIRECT_URIS + extra,
-        )
+
+        def read(name, kind, default):
+            return kind(environ.get(f"SANDBOX_{name}", default))
+
+        settings = {
+            "url": url or environ.get("SANDBOX_URL", cls.url),
+            "token_lifetime": read("TOKEN_LIFETIME", int, cls.token_lifetime),
+            "app_token_lifetime": read("APP_TOKEN_LIFETIME", int, cls.app_token_lifetime),
+            "redirect_uris": DEFAULT_REDIRECT_URIS + extra,
+            "dialect": read("DIALECT", str, cls.dialect).lower(),
+            "execution_limit": read("EXECUTION_LIMIT", float, cls.execution_limit),
+            "rate_limit": read("RATE_LIMIT", int, cls.rate_limit),
+            "flaky_share": read("FLAKY_SHARE", float, cls.flaky_share),
+            "extra_functions": read("EXTRA_FUNCTIONS", int, cls.extra_functions),
+        }
+        return cls(**{**settings, **overrides})
 
     def domains(self):
         """Return the bare host[:port] CSDS advertises for each service."""
@@ -51,11 +87,14 @@ class Settings:
 
 @dataclass
 class Sandbox:
-    """The sandbox's settings, directory and state, kept in `app.extensions`."""
+    """The sandbox's settings, directory, state and functions, kept in `app.extensions`."""
 
     settings: Settings
     directory: Directory
     state: State
+    catalogue: Catalogue
+    limiter: RateLimiter
+    rng: random.Random
 
 
 def create_sandbox(settings=None):
@@ -69,20 +108,34 @@ def create_sandbox(settings=None):
         SESSION_COOKIE_SAMESITE="Lax",
     )
     directory = Directory(settings.redirect_uris)
-    app.extensions["sandbox"] = Sandbox(settings, directory, State(settings.account_id, directory))
+    app.extensions["sandbox"] = Sandbox(
+        settings,
+        directory,
+        State(settings.account_id, directory),
+        Catalogue.build(settings.extra_functions),
+        RateLimiter(settings.rate_limit),
+        random.Random(),
+    )
 
     from . import agentvep
     from . import csds
+    from . import faasui
+    from . import gateway
     from . import sentinel
 
     sentinel.init_app(app)
     app.register_blueprint(csds.bp)
     app.register_blueprint(agentvep.bp)
+    app.register_blueprint(gateway.bp)
+    app.register_blueprint(faasui.bp)
 
     @app.get("/")
     def index():
-        """Describe the sandbox, its users and clients."""
-        return render_template("sandbox/index.html", settings=settings, users=USERS)
+        """Describe the sandbox, its users, clients and functions."""
+        catalogue = app.extensions["sandbox"].catalogue
+        return render_template(
+            "sandbox/index.html", settings=settings, users=USERS, functions=catalogue.functions
+        )
 
     @app.get("/_sandbox/calls")
     def calls():
