@@ -4,8 +4,10 @@ import os
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
+from .breaker import Breaker
 from .config import ConfigError
 from .discovery import Resolver
 from .store import open_store
@@ -33,6 +35,9 @@ def create_app(overrides=None, instance_path=None):
 
     app.extensions["store"] = store = open_store(app.config, app.instance_path)
     app.extensions["userdata"] = open_userdata(store, app.instance_path)
+    app.extensions["breakers"] = breakers = {
+        name: Breaker(name) for name in ("csds", "sentinel", "faasGW", "faasUI")
+    }
     app.extensions["resolver"] = Resolver(
         app.config["LP_ACCOUNT_ID"],
         app.config["LP_CSDS_URL"],
@@ -40,6 +45,7 @@ def create_app(overrides=None, instance_path=None):
         insecure_http=app.config["LP_INSECURE_HTTP"],
         region=app.config.get("LP_REGION"),
         platform=app.config.get("LP_PLATFORM"),
+        breaker=breakers["csds"],
     )
 
     from . import auth
@@ -49,10 +55,12 @@ def create_app(overrides=None, instance_path=None):
     from . import headers
     from . import health
     from . import history
+    from . import logs
     from . import sessions
     from . import views
     from .faas.cli import faas
 
+    logs.init_app(app)
     sessions.init_app(app, store)
     CSRFProtect(app)
     headers.init_app(app)
@@ -64,4 +72,7 @@ def create_app(overrides=None, instance_path=None):
     app.register_blueprint(console.bp)
     app.register_blueprint(history.bp)
     app.cli.add_command(faas)
+    if app.config["LP_PROXY_HOPS"]:
+        hops = app.config["LP_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     return app

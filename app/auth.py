@@ -20,7 +20,9 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from . import sessions
 from . import tokens
+from .breaker import CircuitOpen
 
 bp = Blueprint("auth", __name__)
 
@@ -29,6 +31,13 @@ UNAVAILABLE = (
     "Sign-in service unavailable",
     "LivePerson's sign-in service could not complete the sign-in just now. Try again later.",
 )
+
+
+def unavailable(exc):
+    title, text = UNAVAILABLE
+    return title, f"LivePerson's sign-in service {tokens.why(exc)}. Try again later."
+
+
 EXPIRED = (
     "Sign-in expired",
     "This sign-in link is no longer valid: it was used already, is too old, or was started in "
@@ -100,24 +109,49 @@ def load_user():
 
 
 def login_required(view):
-    """Send visitors who are not signed in to sign in, then back here."""
+    """Send visitors who are not signed in to sign in, then back here with what they typed."""
 
     @functools.wraps(view)
     def wrapped(**kwargs):
         if g.user is None:
+            keep_form()
             target = request.full_path if request.query_string else request.path
-            return redirect(url_for("auth.login", next=target))
+            return redirect(url_for("auth.login", next=target), 303)
         return view(**kwargs)
 
     return wrapped
 
 
+# Forms whose input is put back after signing in again; nothing is sent until Invoke.
+RESUMABLE = {"console.function", "console.event"}
+
+
+def keep_form():
+    """Keep a same-site invoke form the user sent while signed out, to put back later."""
+    if request.method != "POST" or request.endpoint not in RESUMABLE:
+        return
+    # Never keep a form another site made the browser send: it would prefill our page.
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return
+    fields = [[k, v] for k, v in request.form.items(multi=True) if k != "csrf_token"]
+    session["pending_form"] = {"path": request.path, "fields": fields}
+
+
+def take_pending_form():
+    """Return the fields kept for this page, once, or None."""
+    pending = session.get("pending_form")
+    if not pending or pending.get("path") != request.path:
+        return None
+    session.pop("pending_form")
+    return pending["fields"]
+
+
 def end_session():
-    """Forget the user here: the token record now, the session when the response is saved."""
+    """Forget the user here: the token record, and the session id for good."""
     key = session.get("token_key")
     if key:
         tokens.discard(key)
-    session.clear()
+    sessions.end()
 
 
 def message(title_and_text, status):
@@ -164,13 +198,14 @@ def callback():
         return message(FAILED, 400)
     try:
         # authlib removes the state before the exchange, so a replay never reaches Sentinel.
-        token = sentinel().authorize_access_token()
+        with tokens.sentinel_call():
+            token = sentinel().authorize_access_token(allow_redirects=False)
     except AuthlibBaseError as exc:
         current_app.logger.warning("code exchange refused: %s", getattr(exc, "error", exc))
         return message(FAILED, 400)
-    except (requests.RequestException, ValueError) as exc:
+    except (requests.RequestException, ValueError, CircuitOpen) as exc:
         current_app.logger.warning("code exchange failed: %s", type(exc).__name__)
-        return message(UNAVAILABLE, 503)
+        return message(unavailable(exc), 503)
     if not isinstance(token.get("access_token"), str) or (
         str(token.get("token_type", "")).lower() != "bearer"
     ):
@@ -185,7 +220,10 @@ def start_session(token):
         return message(FAILED, 400)
     identity = identity or tokens.claims(token["access_token"])
     target = session.get("next", "/")
+    pending = session.get("pending_form")
     session.clear()
+    if pending:
+        session["pending_form"] = pending
     key = secrets.token_urlsafe(32)
     tokens.save(key, tokens.new_record(token))
     now = time.time()
@@ -209,7 +247,6 @@ def logout():
     """Sign out of this app only."""
     end_session()
     flash("You are signed out of Functions Invoker. Your LivePerson sign-in elsewhere is kept.")
-    current_app.session_interface.regenerate(session)
     return redirect(url_for("views.index"), 303)
 
 
@@ -236,5 +273,4 @@ def logout_everywhere():
             "You are signed out of Functions Invoker, but LivePerson did not confirm ending "
             "your other sessions. Sign out in LivePerson itself to be sure."
         )
-    current_app.session_interface.regenerate(session)
     return redirect(url_for("views.index"), 303)

@@ -38,6 +38,9 @@ def from_environ(environ):
         "SESSION_BACKEND",
         "REDIS_URL",
         "SANDBOX_URL",
+        "TRUSTED_HOSTS",
+        "LP_PROXY_HOPS",
+        "LOG_LEVEL",
     )
     return {name: environ[name] for name in names if environ.get(name, "") != ""}
 
@@ -92,6 +95,7 @@ def finalize(config, instance_path):
     check_urls(config)
     check_region(config)
     check_store(config)
+    check_proxy(config)
     https = urlsplit(config["LP_REDIRECT_URI"]).scheme == "https"
     config.update(
         SESSION_COOKIE_NAME="__Host-invoker" if https else "invoker_session",
@@ -103,6 +107,8 @@ def finalize(config, instance_path):
         # Above the 256 KB payload cap with room for the form; larger bodies get a 413.
         MAX_CONTENT_LENGTH=1024 * 1024,
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        # A CSRF token lives as long as its session, which has its own idle and absolute limits.
+        WTF_CSRF_TIME_LIMIT=None,
     )
 
 
@@ -150,6 +156,23 @@ def check_region(config):
         raise ConfigError(f"LP_REGION must be one of apac, emea, us, alpha (got {region!r}).")
     if platform and platform not in ("v1", "v2"):
         raise ConfigError(f"LP_PLATFORM must be v1 or v2 (got {platform!r}).")
+
+
+def check_proxy(config):
+    """Read TRUSTED_HOSTS, LP_PROXY_HOPS and LOG_LEVEL."""
+    hosts = config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):
+        config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()] or None
+    hops = str(config.get("LP_PROXY_HOPS", "0")).strip()
+    if not hops.isdigit():
+        raise ConfigError(
+            f"LP_PROXY_HOPS must be the number of proxies in front of the app (got {hops!r})."
+        )
+    config["LP_PROXY_HOPS"] = int(hops)
+    level = str(config.get("LOG_LEVEL", "INFO")).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {level!r}).")
+    config["LOG_LEVEL"] = level
 
 
 def check_store(config):

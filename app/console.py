@@ -7,17 +7,20 @@ from uuid import uuid4
 from flask import Blueprint
 from flask import abort
 from flask import current_app
+from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from werkzeug.datastructures import MultiDict
 
 from . import events as catalogue
 from . import forms
 from . import gateway
 from . import snippets
 from .auth import login_required
+from .auth import take_pending_form
 from .faas.errors import FaaSDetailedError
 from .faas.errors import FaaSError
 from .faas.errors import FaaSLambdaError
@@ -56,7 +59,12 @@ def sample_payload(function):
 
 
 def prefill(kind, target, default):
-    """Fill the form from a history entry, a saved payload, the last payload, or the sample."""
+    """Fill the form from what was typed before signing in again, a history entry, a saved
+    payload, the last payload, or the sample."""
+    pending = take_pending_form()
+    if pending is not None:
+        flash("You are signed in again. What you typed is back; press Invoke to send it.")
+        return forms.read_invoke_form(MultiDict(pending))
     sub = g.user["sub"]
     entry_id, saved = request.args.get("from"), request.args.get("saved")
     if entry_id:
@@ -103,7 +111,7 @@ def run(kind, target, name, form, call):
     }
     started = time.perf_counter()
     try:
-        result = call(gateway.client(), request_id)
+        result = gateway.call("faasGW", lambda client: call(client, request_id))
     except FaaSError as error:
         error = gateway.unwrap(error)
         if not isinstance(error, FaaSError):
@@ -260,11 +268,13 @@ def event(event_id):
         form = forms.read_invoke_form(request.form)
     else:
         form = prefill("event", event_id, json.dumps(described.sample, indent=2))
-        form.skill_id = request.args.get("skill_id", "").strip()[:64]
+        form.skill_id = request.args.get("skill_id", form.skill_id).strip()[:64]
     skill = form.skill_id if forms.SKILL_ID.match(form.skill_id or "-") else ""
     try:
         everything = gateway.functions()
-        implemented = gateway.client().is_implemented(event_id, skill or None)
+        implemented = gateway.call(
+            "faasGW", lambda client: client.is_implemented(event_id, skill or None)
+        )
     except FaaSError as error:
         return problem(error, "check who implements this event")
     context = {

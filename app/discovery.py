@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .breaker import CircuitOpen
+
 SERVICES = ("sentinel", "faasGW", "faasUI", "agentVep")
 
 # LivePerson's published hosts per region (developer docs, external-invocation pages).
@@ -84,6 +86,7 @@ class Resolver:
         ttl=600,
         timeout=(5, 10),
         http=None,
+        breaker=None,
     ):
         self.account_id = account_id
         self.csds_url = csds_url.rstrip("/")
@@ -95,6 +98,7 @@ class Resolver:
         self.timeout = timeout
         self.http = http or requests.Session()
         self.http.trust_env = False
+        self.breaker = breaker
         self._cache = None
         self._fetched_at = 0.0
         self._lock = threading.Lock()
@@ -140,6 +144,10 @@ class Resolver:
                 found[service] = self.domain(service)
         return found
 
+    def _outcome(self, ok):
+        if self.breaker:
+            (self.breaker.success if ok else self.breaker.failure)()
+
     def _region_domain(self, service):
         if not self.region:
             return None
@@ -150,6 +158,14 @@ class Resolver:
             if self._cache is not None and time.monotonic() - self._fetched_at < self.ttl:
                 return self._cache
             url = f"{self.csds_url}/api/account/{self.account_id}/service/baseURI.json"
+            if self.breaker:
+                try:
+                    self.breaker.allow()
+                except CircuitOpen as exc:
+                    raise DiscoveryError(
+                        f"LivePerson's domain service (CSDS) failed repeatedly; it is asked "
+                        f"again in {exc.retry_after} s."
+                    ) from exc
             try:
                 response = self.http.get(
                     url,
@@ -159,10 +175,12 @@ class Resolver:
                     headers={"Accept": "application/json"},
                 )
             except requests.RequestException as exc:
+                self._outcome(ok=False)
                 raise DiscoveryError(
                     f"LivePerson's domain service (CSDS) at {self.csds_url} could not be "
                     f"reached ({type(exc).__name__}); check LP_CSDS_URL or try again later."
                 ) from exc
+            self._outcome(ok=response.status_code < 500)
             if response.status_code != 200:
                 raise DiscoveryError(
                     f"LivePerson's domain service (CSDS) answered HTTP {response.status_code} "

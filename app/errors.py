@@ -8,7 +8,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 
+from .auth import RESUMABLE
 from .auth import end_session
+from .auth import keep_form
+from .breaker import CircuitOpen
 from .discovery import DiscoveryError
 from .store import StoreError
 from .tokens import RefreshFailed
@@ -33,6 +36,7 @@ def init_app(app):
     app.register_error_handler(SignInRequired, sign_in_required)
     app.register_error_handler(RefreshFailed, refresh_failed)
     app.register_error_handler(StoreError, store_error)
+    app.register_error_handler(CircuitOpen, circuit_open)
     app.register_error_handler(Exception, unexpected_error)
 
 
@@ -57,6 +61,15 @@ def http_error(error):
 
 
 def csrf_error(error):
+    if g.get("user") is None and request.endpoint in RESUMABLE:
+        keep_form()
+        return page(
+            400,
+            "Your session ended before this form was sent. Sign in again: what you typed "
+            "will be back on the page, and nothing is sent until you press Invoke.",
+            title="Sign in again",
+            sign_in=True,
+        )
     return page(
         400,
         "This form expired or did not come from this app. Reload the page and try again.",
@@ -71,7 +84,11 @@ def discovery_error(error):
 
 def sign_in_required(error):
     end_session()
-    return page(401, str(error), title="Sign in again", sign_in=True)
+    keep_form()
+    text = str(error)
+    if request.method == "POST" and request.endpoint in RESUMABLE:
+        text += " What you typed will be back on the page; nothing was sent."
+    return page(401, text, title="Sign in again", sign_in=True)
 
 
 def refresh_failed(error):
@@ -87,6 +104,17 @@ def refresh_failed(error):
 def store_error(error):
     current_app.logger.error("session store unavailable: %s", error)
     return page(503, "The session store is unavailable. Try again shortly.", retry_after=5)
+
+
+def circuit_open(error):
+    names = {"faasGW": "The Functions gateway", "faasUI": "LivePerson's functions list"}
+    who = names.get(error.name, error.name)
+    return page(
+        503,
+        f"{who} failed several times in a row, so this app stops calling it for "
+        f"{error.retry_after} s to let it recover. Try again then.",
+        retry_after=error.retry_after,
+    )
 
 
 def unexpected_error(error):

@@ -12,7 +12,9 @@ from flask import session
 from . import tokens
 from .faas.auth import UserBearer
 from .faas.client import FunctionsClient
+from .faas.errors import FaaSDetailedError
 from .faas.errors import FaaSError
+from .faas.errors import FaaSLambdaError
 from .faas.transport import make_session
 
 EVENT_SOURCE = "FunctionsInvoker"
@@ -47,6 +49,32 @@ def init_app(app):
     app.extensions["faas_clients"] = Clients()
 
 
+# A transport failure or a 5xx is the platform's trouble; a 4xx or a 901 is an answer.
+OUTAGE_KINDS = {"connect", "tls", "read-timeout", "broken", "timeout", "bad-response", "redirect"}
+
+
+def is_outage(error):
+    """Tell whether a failed call means the service itself is in trouble."""
+    if isinstance(error, FaaSLambdaError):
+        return False
+    if isinstance(error, FaaSDetailedError):
+        return error.status >= 500
+    return error.kind in OUTAGE_KINDS
+
+
+def call(service, operation):
+    """Run `operation(client)` through the service's circuit breaker (faasGW or faasUI)."""
+    breaker = current_app.extensions["breakers"][service]
+    breaker.allow()
+    try:
+        result = operation(client())
+    except FaaSError as error:
+        (breaker.failure if is_outage(error) else breaker.success)()
+        raise
+    breaker.success()
+    return result
+
+
 def build_client(key, http):
     config = current_app.config
     auth = UserBearer(
@@ -76,7 +104,7 @@ def functions():
     cached = registry.functions.get(key)
     if cached and cached[0] > time.monotonic():
         return cached[1]
-    found = client().list_functions()
+    found = call("faasUI", lambda faas: faas.list_functions())
     registry.functions[key] = (time.monotonic() + FUNCTIONS_TTL, found)
     return found
 

@@ -10,6 +10,8 @@ import time
 import redis
 from cachelib import FileSystemCache
 from cachelib.serializers import JSONSerializer
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 class StoreError(Exception):
@@ -70,9 +72,14 @@ class RedisStore:
     """A store shared by any number of hosts."""
 
     def __init__(self, url):
-        # Explicit timeouts: a black-holed Redis must fail fast, not stall a worker.
+        # Explicit timeouts and one quick retry: redis-py's default retries with backoff would
+        # hold a request for many seconds against a black-holed Redis.
         self.client = redis.Redis.from_url(
-            url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30
+            url,
+            socket_connect_timeout=1,
+            socket_timeout=1.5,
+            retry=Retry(NoBackoff(), 1),
+            health_check_interval=30,
         )
 
     def get(self, key):

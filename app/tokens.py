@@ -2,6 +2,7 @@
 session blob (a concurrent request rewriting the blob would restore a rotated-out refresh token).
 """
 
+import contextlib
 import time
 
 import requests
@@ -11,6 +12,7 @@ from flask import current_app
 from joserfc import jws
 from joserfc.errors import JoseError
 
+from .breaker import CircuitOpen
 from .discovery import DiscoveryError
 from .store import StoreError
 
@@ -37,6 +39,39 @@ def endpoints():
         "token_endpoint": f"{base}/token?v=2.0",
         "revocation_endpoint": f"{base}/token/revoke?v=1.0",
     }
+
+
+def why(exc):
+    """Say in a few words how a call to Sentinel failed."""
+    if isinstance(exc, CircuitOpen):
+        return f"failed repeatedly, so it is not called for {exc.retry_after} s"
+    if isinstance(exc, requests.Timeout):
+        return "did not answer in time"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in str(exc):
+        return "cut its answer off"
+    if isinstance(exc, requests.ConnectionError):
+        return "could not be reached (the connection was refused or reset)"
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"answered with an error (HTTP {exc.response.status_code})"
+    if isinstance(exc, ValueError):
+        return "answered with something that is not a token (an HTML page or a redirect)"
+    return "failed"
+
+
+@contextlib.contextmanager
+def sentinel_call():
+    """Count a call to Sentinel in its circuit breaker; an OAuth error is still an answer."""
+    breaker = current_app.extensions["breakers"]["sentinel"]
+    breaker.allow()
+    try:
+        yield
+    except (requests.RequestException, ValueError):
+        breaker.failure()
+        raise
+    except AuthlibBaseError:
+        breaker.success()
+        raise
+    breaker.success()
 
 
 def oauth_session(timeout=10):
@@ -130,9 +165,16 @@ def refresh(key, force=False):
                 raise SignInRequired("Your sign-in has ended. Sign in again to continue.")
             if not force and time.time() < refresh_at(record):
                 return record
-            record = exchange_refresh_token(record)
-            save(key, record)
-            return record
+            try:
+                updated = exchange_refresh_token(record)
+            except SignInRequired:
+                # A sibling on another host may have rotated the refresh token we just used.
+                latest = load(key)
+                if latest and latest.get("refresh_token") != record.get("refresh_token"):
+                    return latest
+                raise
+            save(key, updated)
+            return updated
     except StoreError as exc:
         raise RefreshFailed("the session store is busy") from exc
 
@@ -142,17 +184,20 @@ def exchange_refresh_token(record):
     if not record.get("refresh_token"):
         raise SignInRequired("Your LivePerson token has expired. Sign in again to continue.")
     try:
-        token = oauth_session().refresh_token(
-            endpoints()["token_endpoint"], refresh_token=record["refresh_token"]
-        )
+        with sentinel_call():
+            token = oauth_session().refresh_token(
+                endpoints()["token_endpoint"],
+                refresh_token=record["refresh_token"],
+                allow_redirects=False,
+            )
     except AuthlibBaseError as exc:
-        if exc.error in FATAL_REFRESH_ERRORS:
+        if getattr(exc, "error", None) in FATAL_REFRESH_ERRORS:
             raise SignInRequired(
                 "LivePerson ended your sign-in (it was revoked or expired). Sign in again."
             ) from exc
-        raise RefreshFailed(f"Sentinel refused the refresh ({exc.error})") from exc
-    except (requests.RequestException, ValueError) as exc:
-        raise RefreshFailed(type(exc).__name__) from exc
+        raise RefreshFailed(f"Sentinel refused the refresh ({exc})") from exc
+    except (requests.RequestException, ValueError, CircuitOpen) as exc:
+        raise RefreshFailed(f"Sentinel {why(exc)}") from exc
     if not token.get("access_token"):
         raise RefreshFailed("Sentinel sent no access token")
     updated = new_record({**token, "id_token": record.get("id_token")})
@@ -164,11 +209,13 @@ def exchange_refresh_token(record):
 def revoke(refresh_token):
     """Revoke a refresh token at Sentinel; return True when Sentinel confirmed it."""
     try:
-        response = oauth_session(timeout=5).revoke_token(
-            endpoints()["revocation_endpoint"],
-            token=refresh_token,
-            token_type_hint="refresh_token",
-        )
-    except (requests.RequestException, AuthlibBaseError, ValueError, DiscoveryError):
+        with sentinel_call():
+            response = oauth_session(timeout=5).revoke_token(
+                endpoints()["revocation_endpoint"],
+                token=refresh_token,
+                token_type_hint="refresh_token",
+                allow_redirects=False,
+            )
+    except (requests.RequestException, AuthlibBaseError, ValueError, DiscoveryError, CircuitOpen):
         return False
     return response.status_code == 200
