@@ -48,3 +48,15 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+# `make bench`: the benchmarks (bench/run.py; ~13 min, BENCH_QUICK=1 for a ~2 min smoke run).
+# Results: bench/RESULTS.md (quick runs: bench/out/RESULTS-quick.md).
+.PHONY: bench
+bench: $(VENV)/.bench-installed
+	@bench/setup.sh
+	$(BIN)/python bench/run.py
+
+$(VENV)/.bench-installed: requirements.txt requirements-bench.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	@touch $@

@@ -59,7 +59,10 @@ class SentinelOAuth(OAuth):
 
 def init_app(app):
     """Register the Sentinel client and the sign-in routes."""
-    client_kwargs = {"token_endpoint_auth_method": "client_secret_post", "default_timeout": 10}
+    client_kwargs = {
+        "token_endpoint_auth_method": "client_secret_post",
+        "default_timeout": tokens.TIMEOUT,
+    }
     if app.config["LP_PKCE"]:
         client_kwargs["code_challenge_method"] = "S256"
     SentinelOAuth(app).register(

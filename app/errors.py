@@ -7,6 +7,7 @@ from flask import request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import SecurityError
 
 from .auth import RESUMABLE
 from .auth import end_session
@@ -55,6 +56,13 @@ def page(status, text=None, title=None, retry_after=None, sign_in=False):
 
 
 def http_error(error):
+    if isinstance(error, SecurityError):
+        # An untrusted Host header: no URLs can be built for it, so answer in plain text.
+        return (
+            "Bad request: this host name is not served here.",
+            400,
+            {"Content-Type": "text/plain"},
+        )
     if error.code in PAGES:
         return page(error.code)
     return page(error.code, "The request could not be completed.", title=error.name)

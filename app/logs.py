@@ -17,6 +17,8 @@ def init_app(app):
         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # authlib's client logs the PKCE verifier at DEBUG; keep it out whatever LOG_LEVEL says.
+    logging.getLogger("authlib").setLevel(logging.INFO)
     app.before_request(start_clock)
     app.after_request(log_request)
 

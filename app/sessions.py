@@ -19,6 +19,7 @@ from .store import StoreError
 KEY_PREFIX = "session:"
 # Pages that must answer while the store is down: load balancers and assets.
 STORELESS = {"static", "health.healthz", "health.readyz"}
+STORELESS_PATHS = {"/healthz", "/readyz"}
 
 
 class JSONOnly(Serializer):
@@ -49,6 +50,9 @@ class Guarded:
         return data if isinstance(data, dict) else None
 
     def open_session(self, app, request):
+        # Health checks and assets never need a session, so they never wait on the store.
+        if request.path in STORELESS_PATHS or request.path.startswith(app.static_url_path + "/"):
+            return self.make_null_session(app)
         try:
             return super().open_session(app, request)
         except (StoreError, redis.RedisError, OSError):

@@ -72,14 +72,10 @@ class RedisStore:
     """A store shared by any number of hosts."""
 
     def __init__(self, url):
-        # Explicit timeouts and one quick retry: redis-py's default retries with backoff would
-        # hold a request for many seconds against a black-holed Redis.
+        # Short timeouts and no retries: redis-py's default retries with backoff would hold
+        # a request for many seconds against a black-holed Redis.
         self.client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=1,
-            socket_timeout=1.5,
-            retry=Retry(NoBackoff(), 1),
-            health_check_interval=30,
+            url, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
         )
 
     def get(self, key):

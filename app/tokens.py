@@ -19,6 +19,7 @@ from .store import StoreError
 # LivePerson recommends refreshing every 30 minutes and sends no expires_in.
 DEFAULT_LIFETIME = 1800
 FATAL_REFRESH_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client"}
+TIMEOUT = 10  # seconds for each call to Sentinel
 
 
 class SignInRequired(Exception):
@@ -74,7 +75,7 @@ def sentinel_call():
     breaker.success()
 
 
-def oauth_session(timeout=10):
+def oauth_session(timeout=None):
     """Return an authlib client that authenticates as the app on Sentinel."""
     config = current_app.config
     client = OAuth2Session(
@@ -82,7 +83,7 @@ def oauth_session(timeout=10):
         config["LP_CLIENT_SECRET"],
         token_endpoint_auth_method="client_secret_post",
         revocation_endpoint_auth_method="client_secret_post",
-        default_timeout=timeout,
+        default_timeout=timeout or TIMEOUT,
     )
     client.trust_env = False
     return client

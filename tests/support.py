@@ -1,9 +1,11 @@
 """Test plumbing: WSGI apps on loopback ports, and a browser that signs in through the sandbox."""
 
+import contextlib
 import html
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -136,14 +138,40 @@ def free_port():
         return sock.getsockname()[1]
 
 
+class BlackHole:
+    """A listener that accepts connections and never answers (a black-holed dependency)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self):
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
 class RedisServer:
     """A throw-away redis-server process; the suite fails (never skips) without one."""
 
-    def __init__(self):
+    def __init__(self, port=None):
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed: `make test` installs it (Debian package).")
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
@@ -171,3 +199,89 @@ def token_record(served_app, browser):
     store = served_app.app.extensions["store"]
     session = store.get("session:" + browser.cookies.get("invoker_session"))
     return store.get("token:" + session["token_key"])
+
+
+class FaultServer:
+    """A socket-level HTTP peer that misbehaves on purpose, counting the requests it reads.
+
+    Modes: hang (reads the request, never answers), reset, truncated, html-502, html-200,
+    redirect, status-N (a JSON error with that status).
+    """
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.requests = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.domain = f"127.0.0.1:{self.port}"
+        self.open = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.open.append(conn)
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _read_request(self, conn):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return False
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = re.search(rb"(?i)content-length:\s*(\d+)", head)
+        while length and len(body) < int(length.group(1)):
+            body += conn.recv(65536)
+        self.requests += 1
+        return True
+
+    def _answer(self, conn):
+        try:
+            if not self._read_request(conn):
+                return
+            if self.mode == "hang":
+                return
+            if self.mode == "reset":
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+                return
+            conn.sendall(self._response())
+            conn.close()
+        except OSError:
+            pass
+
+    def _response(self):
+        if self.mode == "truncated":
+            return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + (
+                b'Content-Length: 500\r\n\r\n{"access_token": "abc'
+            )
+        if self.mode == "redirect":
+            return (
+                b"HTTP/1.1 302 Found\r\nLocation: https://evil.test/\r\nContent-Length: 0\r\n\r\n"
+            )
+        if self.mode.startswith("html-"):
+            status = self.mode.split("-")[1]
+            body = b"<html><body><h1>Bad Gateway</h1><script>alert(1)</script></body></html>"
+            return (
+                f"HTTP/1.1 {status} Whatever\r\nContent-Type: text/html\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+        status = self.mode.split("-")[1]
+        body = b'{"errorCode": "com.liveperson.faas.es.general", "errorMsg": "boom"}'
+        return (
+            f"HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+    def close(self):
+        self.sock.close()
+        for conn in self.open:
+            with contextlib.suppress(OSError):
+                conn.close()

@@ -1,13 +1,17 @@
 """The app under gunicorn with two workers: state and session survive landing on either."""
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 import requests
 
+from app.sandbox import functions as demo
 from tests.support import Browser
 from tests.support import calls
 from tests.support import free_port
@@ -22,7 +26,7 @@ def gunicorn_app(tmp_path):
     """Run `gunicorn -c gunicorn.conf.py wsgi:app` in sandbox mode against a test sandbox."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    sandbox = start_sandbox([f"{url}/callback"])
+    sandbox = start_sandbox([f"{url}/callback"], execution_limit=1.5)
     env = {
         "PATH": os.environ["PATH"],
         "SANDBOX_URL": sandbox.url,
@@ -50,7 +54,7 @@ def gunicorn_app(tmp_path):
                 log.seek(0)
                 pytest.fail(f"gunicorn did not start: {log.read()[-2000:]}")
             time.sleep(0.1)
-    yield url, sandbox
+    yield SimpleNamespace(url=url, sandbox=sandbox, process=process, log=log)
     process.terminate()
     process.wait(30)
     log.close()
@@ -58,7 +62,7 @@ def gunicorn_app(tmp_path):
 
 
 def test_sign_in_across_two_workers(gunicorn_app):
-    url, sandbox = gunicorn_app
+    url, sandbox = gunicorn_app.url, gunicorn_app.sandbox
     for attempt in range(6):
         browser = Browser()
         # A new connection per request, so the kernel spreads requests over both workers.
@@ -70,6 +74,36 @@ def test_sign_in_across_two_workers(gunicorn_app):
         page = browser.form_post(home, {}, action="/logout")
         assert "You are signed out" in page.text
     assert calls(sandbox, "token") == 6
+    gunicorn_app.log.flush()
+    gunicorn_app.log.seek(0)
+    access = gunicorn_app.log.read()
+    assert '"GET /callback"' in access
+    assert "code=" not in access and "state=" not in access
+
+
+def test_hup_loses_no_request_in_flight(gunicorn_app):
+    url, sandbox = gunicorn_app.url, gunicorn_app.sandbox
+    browser = Browser()
+    browser.sign_in(url)
+    page = browser.get(f"{url}/functions/{demo.SLOW}")
+    cookie = browser.cookies.get("invoker_session")
+    results = []
+
+    def invoke():
+        other = browser.with_cookie("invoker_session", cookie)
+        results.append(other.form_post(page, {"payload": "{}"}, action=f"/functions/{demo.SLOW}"))
+
+    threads = [threading.Thread(target=invoke) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    while calls(sandbox, "invoke") < 6:
+        time.sleep(0.02)
+    os.kill(gunicorn_app.process.pid, signal.SIGHUP)
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in results] == [200] * 6
+    assert all("The function failed" in r.text for r in results)
+    assert "Signed in" in browser.get(f"{url}/").text
 
 
 def test_bad_configuration_stops_gunicorn_with_one_sentence(tmp_path):

@@ -49,7 +49,7 @@ def test_same_site_next_is_honoured(app, browser, target):
 
 def test_login_required_page_comes_back_after_sign_in(app, browser):
     first = browser.get(f"{app.url}/logout/everywhere", allow_redirects=False)
-    assert first.status_code == 302 and "/login?next=" in first.headers["Location"]
+    assert first.status_code == 303 and "/login?next=" in first.headers["Location"]
     page = browser.sign_in(app.url, next="/logout/everywhere")
     assert "Sign out of LivePerson everywhere?" in page.text
 

@@ -91,3 +91,23 @@ def test_readiness_fails_when_discovery_fails(served_app, sandbox, tmp_path):
     assert ready.status_code == 503
     assert ready.json()["discovery"] == "failing"
     assert Browser().get(f"{served_app.url}/healthz").status_code == 200
+
+
+class TestProxyAndHosts:
+    @pytest.fixture
+    def app_overrides(self):
+        return {"TRUSTED_HOSTS": "127.0.0.1", "LP_PROXY_HOPS": "1"}
+
+    def test_untrusted_host_is_refused(self, app):
+        response = Browser().get(f"{app.url}/login", headers={"Host": "evil.test"})
+        assert response.status_code == 400
+        assert response.headers["Content-Security-Policy"]
+
+    def test_https_behind_the_proxy_gets_hsts(self, app):
+        response = Browser().get(f"{app.url}/", headers={"X-Forwarded-Proto": "https"})
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_forwarded_headers_are_ignored_without_proxy_hops(app):
+    response = Browser().get(f"{app.url}/", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in response.headers

@@ -2,6 +2,7 @@
 
 import hmac
 from dataclasses import dataclass
+from dataclasses import field
 
 from authlib.oauth2.rfc6749 import ClientMixin
 
@@ -33,8 +34,8 @@ class Client(ClientMixin):
     """An installed app, as LivePerson's App Installation registers it."""
 
     client_id: str
-    client_secret: str
-    grant_types: tuple
+    client_secret: str = field(repr=False)
+    grant_types: tuple = ()
     redirect_uris: tuple = ()
 
     def get_client_id(self):
