@@ -52,3 +52,11 @@ def redis_url():
     server = RedisServer()
     yield server.url
     server.stop()
+
+
+@pytest.fixture(params=["filesystem", "redis"])
+def either_store(request):
+    """App settings for each session backend, so a suite runs on both."""
+    if request.param == "redis":
+        return {"SESSION_BACKEND": "redis", "REDIS_URL": request.getfixturevalue("redis_url")}
+    return {}

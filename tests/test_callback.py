@@ -9,6 +9,12 @@ from tests.support import calls
 from tests.support import visible_text
 
 
+@pytest.fixture
+def app_overrides(either_store):
+    """Run this suite on the file store and on Redis."""
+    return either_store
+
+
 def start(browser, app):
     """Begin a sign-in; return the state the app sent to Sentinel."""
     response = browser.get(f"{app.url}/login", allow_redirects=False)

@@ -15,11 +15,9 @@ def sandbox_settings():
     return {"token_lifetime": 2}
 
 
-@pytest.fixture(params=["filesystem", "redis"])
-def app_overrides(request):
-    if request.param == "redis":
-        return {"SESSION_BACKEND": "redis", "REDIS_URL": request.getfixturevalue("redis_url")}
-    return {}
+@pytest.fixture
+def app_overrides(either_store):
+    return either_store
 
 
 def in_parallel(count, work):

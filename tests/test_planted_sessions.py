@@ -11,11 +11,9 @@ from tests.test_store import planted
 RAW = [b"garbage\xff", b"1", b"[1, 2]", pickle.dumps(Boom())]
 
 
-@pytest.fixture(params=["filesystem", "redis"])
-def app_overrides(request):
-    if request.param == "redis":
-        return {"SESSION_BACKEND": "redis", "REDIS_URL": request.getfixturevalue("redis_url")}
-    return {}
+@pytest.fixture
+def app_overrides(either_store):
+    return either_store
 
 
 @pytest.mark.parametrize("raw", RAW, ids=["garbage", "int", "list", "pickle"])

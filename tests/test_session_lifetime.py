@@ -10,11 +10,9 @@ from tests.support import calls
 from tests.support import visible_text
 
 
-@pytest.fixture(params=["filesystem", "redis"])
-def app_overrides(request):
-    if request.param == "redis":
-        return {"SESSION_BACKEND": "redis", "REDIS_URL": request.getfixturevalue("redis_url")}
-    return {}
+@pytest.fixture
+def app_overrides(either_store):
+    return either_store
 
 
 def age_session(served_app, browser, seconds):

@@ -10,6 +10,12 @@ from tests.support import sandbox_log
 from tests.support import visible_text
 
 
+@pytest.fixture
+def app_overrides(either_store):
+    """Run this suite on the file store and on Redis."""
+    return either_store
+
+
 def test_sign_in_shows_who_and_where(app, sandbox, browser):
     page = browser.sign_in(app.url, "agent")
     text = visible_text(page)

@@ -14,6 +14,12 @@ def sandbox_settings():
     return {"token_lifetime": 2}
 
 
+@pytest.fixture
+def app_overrides(either_store):
+    """Run this suite on the file store and on Redis."""
+    return either_store
+
+
 def grant_of(sandbox):
     (grant,) = sandbox.app.extensions["sandbox"].state.grants.values()
     return grant
