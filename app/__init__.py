@@ -48,9 +48,11 @@ def create_app(overrides=None, instance_path=None):
         breaker=breakers["csds"],
     )
 
+    from . import admin
     from . import auth
     from . import console
     from . import errors
+    from . import flow
     from . import gateway
     from . import headers
     from . import health
@@ -67,10 +69,12 @@ def create_app(overrides=None, instance_path=None):
     auth.init_app(app)
     errors.init_app(app)
     gateway.init_app(app)
+    flow.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(history.bp)
+    app.register_blueprint(admin.bp)
     app.cli.add_command(faas)
     if app.config["LP_PROXY_HOPS"]:
         hops = app.config["LP_PROXY_HOPS"]

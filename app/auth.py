@@ -20,6 +20,7 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from . import flow
 from . import sessions
 from . import tokens
 from .breaker import CircuitOpen
@@ -70,6 +71,7 @@ def init_app(app):
         client_id=app.config["LP_CLIENT_ID"],
         client_secret=app.config["LP_CLIENT_SECRET"],
         client_kwargs=client_kwargs,
+        compliance_fix=tokens.remember_exchange,
     )
     app.before_request(load_user)
     app.register_blueprint(bp)
@@ -154,6 +156,7 @@ def end_session():
     key = session.get("token_key")
     if key:
         tokens.discard(key)
+        flow.discard(key)
     sessions.end()
 
 
@@ -164,10 +167,19 @@ def message(title_and_text, status):
 
 @bp.get("/login")
 def login():
-    """Send the browser to Sentinel's sign-in page."""
+    """Send the browser to Sentinel's sign-in page (after a pause in walk-through mode)."""
     session["next"] = safe_next(request.args.get("next"))
     # redirect_uri comes from configuration, never from the Host header.
-    return sentinel().authorize_redirect(current_app.config["LP_REDIRECT_URI"])
+    response = sentinel().authorize_redirect(current_app.config["LP_REDIRECT_URI"])
+    flow.begin(response.headers["Location"])
+    if current_app.config["LP_DEMO_MODE"]:
+        return render_template(
+            "flow/pause.html",
+            step="authorize",
+            authorize=session["flow"]["authorize"],
+            go=response.headers["Location"],
+        )
+    return response
 
 
 def pending_state(value):
@@ -199,10 +211,52 @@ def callback():
     if not args.get("code"):
         sentinel().framework.clear_state_data(session, state)
         return message(FAILED, 400)
+    flow.callback_seen(state, args["code"])
+    if current_app.config["LP_DEMO_MODE"]:
+        # The code waits server-side: the pause page shows it shortened, never whole.
+        session["pending_code"] = {"code": args["code"], "state": state}
+        return render_template("flow/pause.html", step="exchange", callback=session["flow"])
+    return finish_sign_in(args["code"], state)
+
+
+@bp.post("/callback/exchange")
+def exchange_after_pause():
+    """Go on from the walk-through's pause: exchange the code kept server-side."""
+    pending = session.pop("pending_code", None)
+    if not pending or not pending_state(pending["state"]):
+        return message(EXPIRED, 400)
+    return finish_sign_in(pending["code"], pending["state"])
+
+
+def exchange(code, state):
+    """Exchange a code with authlib's client, using the verifier kept for its state."""
+    framework = sentinel().framework
+    # The state is forgotten before the exchange, so a replay never reaches Sentinel.
+    data = framework.get_state_data(session, state) or {}
+    framework.clear_state_data(session, state)
+    params = {"code": code, "state": state, "redirect_uri": data.get("redirect_uri")}
+    if data.get("code_verifier"):
+        params["code_verifier"] = data["code_verifier"]
+    with tokens.sentinel_call():
+        return sentinel().fetch_access_token(allow_redirects=False, **params)
+
+
+def claim_state(state):
+    """Let exactly one request use a state, even two sent at once with the same cookie."""
+    store = current_app.extensions["store"]
+    with store.lock(f"state:{state}", ttl=5, wait=5):
+        if store.get(f"used-state:{state}"):
+            return False
+        store.set(f"used-state:{state}", {"at": time.time()}, 3600)
+    return True
+
+
+def finish_sign_in(code, state):
+    """Exchange the code exactly once and start the session, or say what went wrong."""
+    if not claim_state(state):
+        return message(EXPIRED, 400)
     try:
-        # authlib removes the state before the exchange, so a replay never reaches Sentinel.
-        with tokens.sentinel_call():
-            token = sentinel().authorize_access_token(allow_redirects=False)
+        token = exchange(code, state)
     except AuthlibBaseError as exc:
         current_app.logger.warning("code exchange refused: %s", getattr(exc, "error", exc))
         return message(FAILED, 400)
@@ -223,12 +277,14 @@ def start_session(token):
         return message(FAILED, 400)
     identity = identity or tokens.claims(token["access_token"])
     target = session.get("next", "/")
-    pending = session.get("pending_form")
+    kept = {name: session[name] for name in ("pending_form", "flow") if name in session}
     session.clear()
-    if pending:
-        session["pending_form"] = pending
+    session.update(kept)
     key = secrets.token_urlsafe(32)
-    tokens.save(key, tokens.new_record(token))
+    record = tokens.new_record(token)
+    tokens.save(key, record)
+    flow.start(key, token, record)
+    session.pop("flow", None)
     now = time.time()
     session.update(
         user={
@@ -262,11 +318,20 @@ def logout_everywhere_confirm():
 
 @bp.post("/logout/everywhere")
 def logout_everywhere():
-    """Sign out here at once, then revoke the grant at Sentinel."""
+    """Sign out here at once, then revoke the grant at Sentinel; show the flow's last step."""
     key = session.get("token_key")
     record = tokens.load(key) if key else None
+    final = flow.load(key) or {}
     end_session()
-    if record and record.get("refresh_token") and tokens.revoke(record["refresh_token"]):
+    revoked = bool(
+        record and record.get("refresh_token") and tokens.revoke(record["refresh_token"])
+    )
+    final["revoke"] = {
+        "at": time.time(),
+        "ok": revoked,
+        "token": flow.short(record and record.get("refresh_token")),
+    }
+    if revoked:
         flash(
             "You are signed out, and LivePerson ended your sign-in everywhere, "
             "Agent Workspace included."
@@ -276,4 +341,5 @@ def logout_everywhere():
             "You are signed out of Functions Invoker, but LivePerson did not confirm ending "
             "your other sessions. Sign out in LivePerson itself to be sure."
         )
-    return redirect(url_for("views.index"), 303)
+    # The record is already deleted from the server; this page shows it one last time.
+    return render_template("flow/record.html", flow=final, diagram=flow.diagram(final), final=True)

@@ -19,30 +19,34 @@ class ConfigError(Exception):
     """A missing or inconsistent setting; the message names the variable and the fix."""
 
 
+# The configuration table's variables (README), read by name from the environment.
+NAMES = (
+    "LP_ACCOUNT_ID",
+    "LP_CLIENT_ID",
+    "LP_CLIENT_SECRET",
+    "LP_REDIRECT_URI",
+    "LP_CSDS_URL",
+    "LP_DOMAINS",
+    "LP_INSECURE_HTTP",
+    "LP_PKCE",
+    "LP_REGION",
+    "LP_PLATFORM",
+    "LP_IDLE_TIMEOUT",
+    "LP_MAX_SESSION",
+    "SECRET_KEY",
+    "SESSION_BACKEND",
+    "REDIS_URL",
+    "SANDBOX_URL",
+    "TRUSTED_HOSTS",
+    "LP_PROXY_HOPS",
+    "LOG_LEVEL",
+    "LP_DEMO_MODE",
+)
+
+
 def from_environ(environ):
     """Return the raw settings: each variable of the configuration table, as given."""
-    names = (
-        "LP_ACCOUNT_ID",
-        "LP_CLIENT_ID",
-        "LP_CLIENT_SECRET",
-        "LP_REDIRECT_URI",
-        "LP_CSDS_URL",
-        "LP_DOMAINS",
-        "LP_INSECURE_HTTP",
-        "LP_PKCE",
-        "LP_REGION",
-        "LP_PLATFORM",
-        "LP_IDLE_TIMEOUT",
-        "LP_MAX_SESSION",
-        "SECRET_KEY",
-        "SESSION_BACKEND",
-        "REDIS_URL",
-        "SANDBOX_URL",
-        "TRUSTED_HOSTS",
-        "LP_PROXY_HOPS",
-        "LOG_LEVEL",
-    )
-    return {name: environ[name] for name in names if environ.get(name, "") != ""}
+    return {name: environ[name] for name in NAMES if environ.get(name, "") != ""}
 
 
 def flag(config, name, default):
@@ -90,6 +94,7 @@ def finalize(config, instance_path):
     config.setdefault("LP_CSDS_URL", "https://api.liveperson.net")
     config["LP_INSECURE_HTTP"] = flag(config, "LP_INSECURE_HTTP", "0")
     config["LP_PKCE"] = flag(config, "LP_PKCE", "1")
+    config["LP_DEMO_MODE"] = flag(config, "LP_DEMO_MODE", "1" if sandbox else "0")
     config["LP_IDLE_TIMEOUT"] = seconds(config, "LP_IDLE_TIMEOUT", 1800)
     config["LP_MAX_SESSION"] = seconds(config, "LP_MAX_SESSION", 12 * 3600)
     check_urls(config)

@@ -12,15 +12,19 @@ from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
 from . import events as catalogue
+from . import flow
 from . import forms
 from . import gateway
 from . import snippets
+from . import tokens
 from .auth import login_required
 from .auth import take_pending_form
+from .faas.client import USER_AGENT
 from .faas.errors import FaaSDetailedError
 from .faas.errors import FaaSError
 from .faas.errors import FaaSLambdaError
@@ -132,7 +136,44 @@ def run(kind, target, name, form, call):
         entry.update(outcome="success", **result)
     entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     entry["id"] = userdata().add_invocation(g.user["sub"], entry)
+    if not session.get("first_invocation_noted"):
+        url, headers = request_preview(entry)
+        flow.note_invocation(
+            session["token_key"], url, headers, entry.get("status"), entry["outcome"]
+        )
+        session["first_invocation_noted"] = True
     return entry
+
+
+def request_preview(entry):
+    """Return the gateway URL and the headers an invocation sends, the token shortened."""
+    url, v2 = snippets.gateway_url(entry)
+    token = tokens.load(session["token_key"]) or {}
+    headers = [
+        ("Authorization", "Bearer " + flow.short(token.get("access_token"))),
+        ("Content-Type", "application/json"),
+        ("X-Request-ID", entry.get("request_id") or "(a new UUID for each call)"),
+        ("User-Agent", USER_AGENT),
+    ]
+    if v2:
+        headers.append(("LP-EventSource", entry["event_source"] or gateway.EVENT_SOURCE))
+    return url, headers
+
+
+def walkthrough_pause(kind, target, form, template_context):
+    """In walk-through mode, stop before the first call made with the user's token."""
+    if (
+        not current_app.config["LP_DEMO_MODE"]
+        or session.get("first_invocation_noted")
+        or request.form.get("walkthrough") == "continue"
+    ):
+        return None
+    entry = {"kind": kind, "target": target, "skill_id": form.skill_id}
+    entry["event_source"] = form.event_source
+    url, headers = request_preview(entry)
+    return render_template(
+        "flow/pause.html", step="invoke", form=form, url=url, headers=headers, **template_context
+    )
 
 
 def by_uuid(result):
@@ -214,6 +255,9 @@ def function(uuid):
         form.errors["state"] = "This function is not deployed, so it cannot be invoked."
     if form.errors:
         return page_for("console/function.html", None, form=form, **context), 400
+    paused = walkthrough_pause("function", uuid, form, {"name": found["name"]})
+    if paused:
+        return paused
     entry = run(
         "function",
         uuid,
@@ -288,6 +332,9 @@ def event(event_id):
         return page_for("console/event.html", None, form=form, **context)
     if form.errors:
         return page_for("console/event.html", None, form=form, **context), 400
+    paused = walkthrough_pause("event", event_id, form, {"name": described.title})
+    if paused:
+        return paused
     entry = run(
         "event",
         event_id,

@@ -4,6 +4,7 @@ from flask import current_app
 from flask import g
 from flask import render_template
 from flask import request
+from flask import session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
@@ -69,7 +70,8 @@ def http_error(error):
 
 
 def csrf_error(error):
-    if g.get("user") is None and request.endpoint in RESUMABLE:
+    # The CSRF check runs before load_user, so g.user is not set yet: ask the session.
+    if session.get("user") is None and request.endpoint in RESUMABLE:
         keep_form()
         return page(
             400,

@@ -70,6 +70,12 @@ def call(service, operation):
         result = operation(client())
     except FaaSError as error:
         (breaker.failure if is_outage(error) else breaker.success)()
+        if isinstance(error, FaaSDetailedError) and error.status == 401:
+            # The client already renewed the token and replayed once (RL-03): a second 401
+            # means this sign-in no longer works, so end it and ask to sign in again.
+            raise tokens.SignInRequired(
+                "LivePerson refused your access even after renewing it. Sign in again."
+            ) from error
         raise
     breaker.success()
     return result

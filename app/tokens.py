@@ -3,12 +3,16 @@ session blob (a concurrent request rewriting the blob would restore a rotated-ou
 """
 
 import contextlib
+import json
 import time
+from urllib.parse import parse_qsl
 
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app
+from flask import g
+from flask.signals import Namespace
 from joserfc import jws
 from joserfc.errors import JoseError
 
@@ -20,6 +24,7 @@ from .store import StoreError
 DEFAULT_LIFETIME = 1800
 FATAL_REFRESH_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client"}
 TIMEOUT = 10  # seconds for each call to Sentinel
+refreshed = Namespace().signal("token-refreshed")
 
 
 class SignInRequired(Exception):
@@ -75,6 +80,26 @@ def sentinel_call():
     breaker.success()
 
 
+def remember_exchange(client):
+    """Have an authlib client keep what its token calls sent and got back, on `g`."""
+    client.register_compliance_hook("access_token_response", _remember)
+    client.register_compliance_hook("refresh_token_response", _remember)
+
+
+def _remember(response):
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    g.sentinel_exchange = {
+        "url": response.request.url,
+        "fields": parse_qsl(response.request.body or ""),
+        "status": response.status_code,
+        "response": body if isinstance(body, dict) else None,
+    }
+    return response
+
+
 def oauth_session(timeout=None):
     """Return an authlib client that authenticates as the app on Sentinel."""
     config = current_app.config
@@ -86,6 +111,7 @@ def oauth_session(timeout=None):
         default_timeout=timeout or TIMEOUT,
     )
     client.trust_env = False
+    remember_exchange(client)
     return client
 
 
@@ -94,12 +120,21 @@ def claims(token):
 
     Only used for timing and display: the token came straight from Sentinel over TLS.
     """
+    return _decoded(token)[1]
+
+
+def header(token):
+    """Return a JWT's header, or {} if it is not a JWT."""
+    return _decoded(token)[0]
+
+
+def _decoded(token):
     try:
-        payload = jws.extract_compact((token or "").encode()).payload
-        decoded = current_app.json.loads(payload)
+        compact = jws.extract_compact((token or "").encode())
+        found = compact.headers(), json.loads(compact.payload)
     except (JoseError, ValueError, UnicodeDecodeError):
-        return {}
-    return decoded if isinstance(decoded, dict) else {}
+        return {}, {}
+    return tuple(part if isinstance(part, dict) else {} for part in found)
 
 
 def expiry(token, now):
@@ -151,11 +186,11 @@ def current(key):
     if record is None:
         raise SignInRequired("Your sign-in has ended. Sign in again to continue.")
     if time.time() >= refresh_at(record):
-        record = refresh(key)
+        record = refresh(key, why="the access token was about to expire")
     return record
 
 
-def refresh(key, force=False):
+def refresh(key, force=False, why="the access token was about to expire"):
     """Refresh the session's tokens, once at a time across threads, workers and hosts."""
     store = current_app.extensions["store"]
     try:
@@ -168,16 +203,34 @@ def refresh(key, force=False):
                 return record
             try:
                 updated = exchange_refresh_token(record)
-            except SignInRequired:
+            except SignInRequired as exc:
                 # A sibling on another host may have rotated the refresh token we just used.
                 latest = load(key)
                 if latest and latest.get("refresh_token") != record.get("refresh_token"):
                     return latest
+                announce(key, why, record, error=str(exc))
+                raise
+            except RefreshFailed as exc:
+                announce(key, why, record, error=str(exc))
                 raise
             save(key, updated)
+            announce(key, why, record, updated)
             return updated
     except StoreError as exc:
         raise RefreshFailed("the session store is busy") from exc
+
+
+def announce(key, why, previous, updated=None, error=None):
+    """Tell listeners (the flow record) that a refresh happened or failed, and why."""
+    refreshed.send(
+        current_app._get_current_object(),
+        key=key,
+        why=why,
+        previous=previous,
+        updated=updated,
+        error=error,
+        exchange=g.pop("sentinel_exchange", None),
+    )
 
 
 def exchange_refresh_token(record):

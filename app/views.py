@@ -4,11 +4,16 @@ import time
 
 from flask import Blueprint
 from flask import current_app
+from flask import flash
 from flask import g
+from flask import redirect
 from flask import render_template
 from flask import session
+from flask import url_for
 
+from . import flow
 from . import tokens
+from .auth import login_required
 
 bp = Blueprint("views", __name__)
 
@@ -19,6 +24,7 @@ def index():
     if g.user is None:
         return render_template("index.html")
     record = tokens.current(session["token_key"])
+    found = flow.load(session["token_key"]) or {}
     config = current_app.config
     return render_template(
         "home.html",
@@ -28,4 +34,34 @@ def index():
         refresh_in=max(0, int(tokens.refresh_at(record) - time.time())),
         refresh_at=tokens.refresh_at(record),
         expiry_source=record["expiry_source"],
+        last_refresh=(found.get("refreshes") or [None])[-1],
+    )
+
+
+@bp.post("/token/refresh")
+@login_required
+def refresh_now():
+    """Refresh the access token now, and say how it went."""
+    key = session["token_key"]
+    before = tokens.load(key) or {}
+    try:
+        record = tokens.refresh(key, force=True, why="you pressed Refresh now")
+    except tokens.RefreshFailed as exc:
+        flash(f"The refresh failed: {exc}. You are still signed in; try again in a moment.")
+    else:
+        rotated = record.get("refresh_token") != before.get("refresh_token")
+        flash(
+            "Refreshed: a new access token"
+            + (", and Sentinel rotated the refresh token." if rotated else ".")
+        )
+    return redirect(url_for("views.index"), 303)
+
+
+@bp.get("/flow")
+@login_required
+def flow_record():
+    """Show this sign-in's flow, step by step, beside a sequence diagram."""
+    found = flow.load(session["token_key"]) or {}
+    return render_template(
+        "flow/record.html", flow=found, diagram=flow.diagram(found), final=False
     )

@@ -35,6 +35,17 @@
     });
   });
 
+  // Count down to the next token refresh.
+  document.querySelectorAll("[data-countdown]").forEach(function (element) {
+    var left = parseInt(element.dataset.countdown, 10);
+    function show() {
+      element.textContent = Math.floor(left / 60) + " min " + (left % 60) + " s";
+      if (left > 0) { left -= 1; }
+    }
+    show();
+    setInterval(show, 1000);
+  });
+
   // Show that an invocation is running, and stop a double submit.
   document.querySelectorAll("form[data-invoke]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

@@ -23,6 +23,8 @@ from app.sandbox import create_sandbox
 
 FORM = re.compile(r'<form method="post" action="([^"]+)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+TEXTAREA = re.compile(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', re.S)
 
 
 class Served:
@@ -89,10 +91,21 @@ class Browser(requests.Session):
         self.trust_env = False
 
     def form_post(self, page, data, submit=None, action=None, **kwargs):
-        """Submit a form of `page` (the first, or the one posting to `action`) with `data`."""
-        actions = [html.unescape(found) for found in FORM.findall(page.text)]
-        action = next(a for a in actions if action is None or urlsplit(a).path == action)
-        fields = dict(data)
+        """Submit a form of `page` (the first, or the one posting to `action`) as a browser
+        would: its hidden inputs and textareas, overridden by `data`."""
+        forms = [
+            (html.unescape(m.group(1)), page.text[m.end() : page.text.find("</form>", m.end())])
+            for m in FORM.finditer(page.text)
+        ]
+        action, body = next(
+            (a, b) for a, b in forms if action is None or urlsplit(a).path == action
+        )
+        fields = {}
+        for name, value in HIDDEN.findall(body):
+            fields.setdefault(html.unescape(name), []).append(html.unescape(value))
+        for name, value in TEXTAREA.findall(body):
+            fields[html.unescape(name)] = [html.unescape(value)]
+        fields.update(data)
         token = CSRF.search(page.text)
         if token:
             fields["csrf_token"] = token.group(1)
@@ -159,6 +172,8 @@ class BlackHole:
             self.accepted.append(conn)
 
     def close(self):
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         for conn in self.accepted:
             conn.close()
@@ -281,6 +296,9 @@ class FaultServer:
         ).encode() + body
 
     def close(self):
+        # shutdown() first: close() alone leaves a thread blocked in accept() listening.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         for conn in self.open:
             with contextlib.suppress(OSError):

@@ -34,6 +34,7 @@ def gunicorn_app(tmp_path):
         "INSTANCE_PATH": str(tmp_path),
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
+        "LP_DEMO_MODE": "0",
     }
     log = open(tmp_path / "gunicorn.log", "w+")  # noqa: SIM115 (closed after the test)
     process = subprocess.Popen(

@@ -1,0 +1,165 @@
+"""A configuration self-check for admins: each setting, and whether the pieces fit together."""
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import render_template
+from flask import request
+from flask import session
+
+from . import tokens
+from .auth import login_required
+from .config import NAMES
+from .discovery import SERVICES
+from .discovery import DiscoveryError
+
+bp = Blueprint("admin", __name__)
+
+SECRETS = {"LP_CLIENT_SECRET", "SECRET_KEY"}
+SHOWN = [name for name in NAMES if not name.startswith("SANDBOX_")]
+MAX_SKEW = 60
+
+
+@dataclass
+class Check:
+    """One line of the self-check: ✓ (ok), ✗ (not ok, with the fix), or information."""
+
+    name: str
+    ok: bool | None
+    detail: str
+    fix: str = ""
+
+
+def masked(name, value):
+    """Show a setting's value with secrets masked."""
+    if value in (None, "", [], {}):
+        return "—"
+    if name in SECRETS:
+        return f"•••• ({len(str(value))} characters)"
+    if name == "REDIS_URL":
+        parts = urlsplit(value)
+        if parts.password:
+            return value.replace(f":{parts.password}@", ":••••@")
+    return str(value)
+
+
+def settings():
+    """Each setting's effective value, secrets masked."""
+    return [(name, masked(name, current_app.config.get(name))) for name in SHOWN]
+
+
+def discovery_checks():
+    resolver = current_app.extensions["resolver"]
+    checks = []
+    for service in SERVICES:
+        try:
+            domain = resolver.domain(service)
+        except DiscoveryError as exc:
+            needed = service != "agentVep"
+            fix = "Check LP_ACCOUNT_ID and LP_CSDS_URL, or set LP_DOMAINS for this service."
+            checks.append(Check(f"CSDS: {service}", False if needed else None, str(exc), fix))
+        else:
+            checks.append(Check(f"CSDS: {service}", True, domain))
+    return checks
+
+
+def redirect_check():
+    configured = urlsplit(current_app.config["LP_REDIRECT_URI"])
+    here = urlsplit(request.host_url)
+    expected = f"{here.scheme}://{here.netloc}/callback"
+    if (configured.scheme, configured.netloc, configured.path) == (
+        here.scheme,
+        here.netloc,
+        "/callback",
+    ):
+        return Check("LP_REDIRECT_URI matches this address", True, expected)
+    return Check(
+        "LP_REDIRECT_URI matches this address",
+        False,
+        f"LP_REDIRECT_URI is {current_app.config['LP_REDIRECT_URI']}, but the app is reached "
+        f"at {here.scheme}://{here.netloc}.",
+        f"Open the app at {configured.scheme}://{configured.netloc}, or set LP_REDIRECT_URI to "
+        f"{expected} and register that exact URI with LivePerson. Behind a proxy, set "
+        "LP_PROXY_HOPS so the app sees the public scheme and host.",
+    )
+
+
+def cookie_checks():
+    config = current_app.config
+    secure, name = config["SESSION_COOKIE_SECURE"], config["SESSION_COOKIE_NAME"]
+    if request.is_secure and not secure:
+        return [
+            Check(
+                "Cookie flags fit the scheme",
+                False,
+                "Served over https, but the session cookie is not Secure.",
+                "Set LP_REDIRECT_URI to the https callback URL: the app then marks cookies "
+                "Secure and names them __Host-invoker.",
+            )
+        ]
+    if not request.is_secure and secure:
+        return [
+            Check(
+                "Cookie flags fit the scheme",
+                False,
+                "Served over plain http, but the session cookie is Secure: browsers will not "
+                "send it back, and every sign-in will fail.",
+                "Serve the app over https, or behind a TLS proxy set LP_PROXY_HOPS.",
+            )
+        ]
+    detail = f"{name}: HttpOnly, SameSite={config['SESSION_COOKIE_SAMESITE']}"
+    return [Check("Cookie flags fit the scheme", True, detail + (", Secure" if secure else ""))]
+
+
+def store_check():
+    extensions = current_app.extensions
+    if extensions["store"].ping() and extensions["userdata"].ping():
+        backend = current_app.config["SESSION_BACKEND"]
+        return Check("Store reachable", True, f"{backend} store answers")
+    return Check(
+        "Store reachable",
+        False,
+        "The session or history store does not answer.",
+        "Check that Redis runs and REDIS_URL is right (or that INSTANCE_PATH is writable).",
+    )
+
+
+def clock_check():
+    record = tokens.load(session["token_key"]) or {}
+    issued = tokens.claims(record.get("access_token")).get("iat")
+    if not isinstance(issued, int | float):
+        return Check("Clock skew", None, "The access token carries no iat to compare with.")
+    skew = record["obtained_at"] - issued
+    detail = f"{skew:+.1f} s between Sentinel's iat and this server's clock"
+    if abs(skew) <= MAX_SKEW:
+        return Check("Clock skew", True, detail)
+    return Check(
+        "Clock skew",
+        False,
+        detail,
+        "Synchronise this server's clock (NTP): token expiry is computed from it.",
+    )
+
+
+@bp.get("/admin/check")
+@login_required
+def check():
+    """Check the configuration against what this request and LivePerson show."""
+    if not g.user.get("is_admin"):
+        abort(403)
+    checks = [
+        *discovery_checks(),
+        redirect_check(),
+        *cookie_checks(),
+        store_check(),
+        clock_check(),
+        Check("PKCE", None, "sent (S256)" if current_app.config["LP_PKCE"] else "off"),
+    ]
+    return render_template(
+        "admin/check.html", checks=checks, settings=settings(), checked_at=time.time()
+    )
