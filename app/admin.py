@@ -39,6 +39,8 @@ def masked(name, value):
     """Show a setting's value with secrets masked."""
     if value in (None, "", [], {}):
         return "—"
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if name in SECRETS:
         return f"•••• ({len(str(value))} characters)"
     if name == "REDIS_URL":

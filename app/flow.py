@@ -1,6 +1,7 @@
 """The authorization-code flow made visible: a record of this user's sign-in, refreshes, revoke
 and first invocation, kept server-side beside the token record and gone at sign-out."""
 
+import json
 import time
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
@@ -111,7 +112,7 @@ def start(key, token, record):
     found["id_token"] = {
         "header": tokens.header(token.get("id_token")),
         "claims": [
-            (name, value, CLAIMS.get(name, ""))
+            (name, as_json(value), CLAIMS.get(name, ""))
             for name, value in tokens.claims(token.get("id_token")).items()
         ],
     }
@@ -127,16 +128,24 @@ def exchange_request(exchange):
     }
 
 
+JSON_TYPES = {str: "string", int: "number", float: "number", bool: "boolean", list: "array"}
+
+
+def as_json(value):
+    """Show a value as JSON writes it (true, not True)."""
+    return json.dumps(value) if isinstance(value, bool) or value is None else value
+
+
 def response_fields(body):
     """Name and type each field of a token response, showing token values shortened."""
     fields = []
     for name, value in body.items():
         if name in ("expires_at", "userinfo"):
             continue  # added by authlib, not sent by Sentinel
-        kind = type(value).__name__
+        kind = JSON_TYPES.get(type(value), "object")
         if isinstance(value, str) and value.count(".") == 2:
             kind = "string (JWT)"
-        fields.append((name, kind, shown(name, value) if "token" in name else value))
+        fields.append((name, kind, shown(name, value) if "token" in name else as_json(value)))
     return fields
 
 

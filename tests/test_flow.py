@@ -62,7 +62,7 @@ def test_record_shows_each_step_with_the_values_sentinel_received(app, sandbox, 
     assert "client_secret ••••" in text
     assert f"redirect_uri {exchange['redirect_uri']}" in text
     assert "grant_type authorization_code" in text
-    assert "access_token string (JWT)" in text and "refresh_token str" in text
+    assert "access_token string (JWT)" in text and "refresh_token string" in text
     assert "No expires_in" in text and "access token's exp claim" in text
     assert "sub 4000001" in text and "aud functions-invoker" in text and "iss Sentinel" in text
     assert "kid: idtoken-19-08-19" in text
