@@ -314,3 +314,30 @@ def test_copy_as_never_contains_the_token(app, sandbox, agent):
     assert "from app.faas.client import FunctionsClient" in visible_text(page)
     for secret in (record["access_token"], record["refresh_token"], record["id_token"]):
         assert secret not in page.text
+
+
+def test_hostile_names_descriptions_and_logs_are_inert(app, sandbox, agent):
+    from app.sandbox.functions import Catalogue
+    from app.sandbox.functions import Function
+
+    def hostile(data, ctx):
+        ctx.info("<script>alert('log')</script>")
+        return {"html": "<img src=x onerror=alert(3)>"}
+
+    box = sandbox.app.extensions["sandbox"]
+    uuid = "0badc0de-0000-4000-8000-000000000001"
+    evil = Function(
+        uuid=uuid,
+        name="<script>alert('name')</script>",
+        description='"><img src=x onerror=alert(1)> {{7*7}}',
+        state="Productive",
+        event_id=None,
+        handler=hostile,
+    )
+    box.catalogue = Catalogue((*box.catalogue.functions, evil))
+    pages = [agent.get(f"{app.url}/functions"), invoke(agent, app, uuid)]
+    for page in pages:
+        assert "<script>alert(" not in page.text
+        assert "<img src=x" not in page.text
+        assert "{{7*7}}" in visible_text(page) and ">49<" not in page.text
+    assert "<script>alert('log')</script>" in visible_text(pages[1])  # shown, as text
