@@ -158,6 +158,7 @@ def end_session():
         tokens.discard(key)
         flow.discard(key)
     sessions.end()
+    g.user = None
 
 
 def message(title_and_text, status):
@@ -238,7 +239,7 @@ def exchange(code, state):
     if data.get("code_verifier"):
         params["code_verifier"] = data["code_verifier"]
     with tokens.sentinel_call():
-        return sentinel().fetch_access_token(allow_redirects=False, **params)
+        return sentinel().fetch_access_token(allow_redirects=False, stream=True, **params)
 
 
 def claim_state(state):
@@ -260,6 +261,8 @@ def finish_sign_in(code, state):
     except AuthlibBaseError as exc:
         current_app.logger.warning("code exchange refused: %s", getattr(exc, "error", exc))
         return message(FAILED, 400)
+    except tokens.TooLarge as exc:
+        return message((FAILED[0], f"LivePerson's sign-in service {tokens.why(exc)}."), 400)
     except (requests.RequestException, ValueError, CircuitOpen) as exc:
         current_app.logger.warning("code exchange failed: %s", type(exc).__name__)
         return message(unavailable(exc), 503)
@@ -323,23 +326,23 @@ def logout_everywhere():
     record = tokens.load(key) if key else None
     final = flow.load(key) or {}
     end_session()
-    revoked = bool(
-        record and record.get("refresh_token") and tokens.revoke(record["refresh_token"])
-    )
-    final["revoke"] = {
-        "at": time.time(),
-        "ok": revoked,
-        "token": flow.short(record and record.get("refresh_token")),
-    }
+    refresh_token = (record or {}).get("refresh_token")
+    outcome = tokens.revoke(refresh_token) if refresh_token else "refused"
+    revoked = outcome == "revoked"
+    final["revoke"] = {"at": time.time(), "ok": revoked, "token": flow.short(refresh_token)}
     if revoked:
         flash(
             "You are signed out, and LivePerson ended your sign-in everywhere, "
             "Agent Workspace included."
         )
     else:
+        later = ""
+        if outcome == "unreachable":
+            tokens.revoke_later(refresh_token)
+            later = " The app keeps trying for a few minutes."
         flash(
             "You are signed out of Functions Invoker, but LivePerson did not confirm ending "
-            "your other sessions. Sign out in LivePerson itself to be sure."
+            "your other sessions. Sign out in LivePerson itself to be sure." + later
         )
     # The record is already deleted from the server; this page shows it one last time.
     return render_template("flow/record.html", flow=final, diagram=flow.diagram(final), final=True)

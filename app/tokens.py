@@ -4,6 +4,7 @@ session blob (a concurrent request rewriting the blob would restore a rotated-ou
 
 import contextlib
 import json
+import threading
 import time
 from urllib.parse import parse_qsl
 
@@ -24,6 +25,8 @@ from .store import StoreError
 DEFAULT_LIFETIME = 1800
 FATAL_REFRESH_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client"}
 TIMEOUT = 10  # seconds for each call to Sentinel
+MAX_ANSWER = 64 * 1024  # a token response is a few KB
+REVOKE_RETRIES = (5, 30, 120)  # seconds before each later attempt to revoke
 refreshed = Namespace().signal("token-refreshed")
 
 
@@ -51,6 +54,8 @@ def why(exc):
     """Say in a few words how a call to Sentinel failed."""
     if isinstance(exc, CircuitOpen):
         return f"failed repeatedly, so it is not called for {exc.retry_after} s"
+    if isinstance(exc, TooLarge):
+        return f"sent an answer {exc}, which cannot be a token"
     if isinstance(exc, requests.Timeout):
         return "did not answer in time"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in str(exc):
@@ -86,7 +91,25 @@ def remember_exchange(client):
     client.register_compliance_hook("refresh_token_response", _remember)
 
 
+class TooLarge(ValueError):
+    """Sentinel sent an answer far larger than any token response."""
+
+
+def read_capped(response, limit=MAX_ANSWER):
+    """Read a streamed answer from Sentinel, refusing one past `limit` bytes."""
+    chunks, size = [], 0
+    for chunk in response.iter_content(16384):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise TooLarge(f"larger than {limit // 1024} KB")
+        chunks.append(chunk)
+    # requests keeps a body it has read here; authlib then parses it as usual.
+    response._content = b"".join(chunks)
+
+
 def _remember(response):
+    read_capped(response)
     try:
         body = response.json()
     except ValueError:
@@ -243,6 +266,7 @@ def exchange_refresh_token(record):
                 endpoints()["token_endpoint"],
                 refresh_token=record["refresh_token"],
                 allow_redirects=False,
+                stream=True,
             )
     except AuthlibBaseError as exc:
         if getattr(exc, "error", None) in FATAL_REFRESH_ERRORS:
@@ -261,7 +285,7 @@ def exchange_refresh_token(record):
 
 
 def revoke(refresh_token):
-    """Revoke a refresh token at Sentinel; return True when Sentinel confirmed it."""
+    """Revoke a refresh token at Sentinel: "revoked", "refused" (4xx), or "unreachable"."""
     try:
         with sentinel_call():
             response = oauth_session(timeout=5).revoke_token(
@@ -271,5 +295,24 @@ def revoke(refresh_token):
                 allow_redirects=False,
             )
     except (requests.RequestException, AuthlibBaseError, ValueError, DiscoveryError, CircuitOpen):
-        return False
-    return response.status_code == 200
+        return "unreachable"
+    if response.status_code == 200:
+        return "revoked"
+    return "unreachable" if response.status_code >= 500 else "refused"
+
+
+def revoke_later(refresh_token):
+    """Keep trying to revoke with backoff, off the request path (RFC 7009 §2.2.1)."""
+    app = current_app._get_current_object()
+
+    def attempts():
+        for delay in REVOKE_RETRIES:
+            time.sleep(delay)
+            with app.app_context():
+                outcome = revoke(refresh_token)
+            if outcome != "unreachable":
+                app.logger.info("revocation retried later: %s", outcome)
+                return
+        app.logger.warning("revocation still unconfirmed after %d retries", len(REVOKE_RETRIES))
+
+    threading.Thread(target=attempts, name="revoke-later", daemon=True).start()

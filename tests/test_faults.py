@@ -1,5 +1,6 @@
 """Upstream faults at Sentinel, CSDS and the gateway: each its own clear message in time."""
 
+import re
 import time
 
 import pytest
@@ -149,3 +150,20 @@ def test_breaker_opens_then_lets_one_probe_through(app, browser, fault):
     assert fault.requests == 6
     assert invoke(browser, app, demo.ECHO).status_code == 503
     assert fault.requests == 6
+
+
+@pytest.mark.parametrize("fault", ["status-503"], indirect=True)
+def test_unconfirmed_revocation_is_retried_later(app, browser, fault, monkeypatch):
+    monkeypatch.setattr(tokens, "REVOKE_RETRIES", (0.05, 0.05))
+    browser.sign_in(app.url)
+    confirm = browser.get(f"{app.url}/logout/everywhere")
+    point(app, "sentinel", fault)
+    page = browser.form_post(confirm, {}, action="/logout/everywhere")
+    text = visible_text(page)
+    assert "did not confirm" in text and "keeps trying" in text
+    assert "Sign in with LivePerson" in browser.get(f"{app.url}/").text  # signed out at once
+    assert "Sign out" not in re.search(r"<nav>.*?</nav>", page.text, re.S).group(0)
+    deadline = time.monotonic() + PATIENCE
+    while fault.requests < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert fault.requests == 3  # the first attempt, then two later ones

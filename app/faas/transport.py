@@ -45,9 +45,10 @@ def retry_policy():
     # Read errors are never retried: once a POST reached the server the function may have
     # run, and a second attempt could run it twice. urllib3 checks `allowed_methods` for
     # status and read retries but not for connect errors, which is exactly that split.
+    # A refused connection is tried once more at most: a down gateway fails fast.
     return JitteredRetry(
         total=ATTEMPTS - 1,
-        connect=ATTEMPTS - 1,
+        connect=1,
         read=False,
         status=ATTEMPTS - 1,
         other=0,

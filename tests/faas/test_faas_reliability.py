@@ -153,7 +153,7 @@ def test_the_retry_policy(monkeypatch):
     monkeypatch.undo()  # the real backoff settings, not the fast test ones
     policy = transport.retry_policy()
     assert policy.total == 2
-    assert policy.connect == 2
+    assert policy.connect == 1  # a refused connection is tried once more at most (§5 row 61)
     assert policy.read is False
     assert policy.allowed_methods == frozenset({"GET"})
     assert set(policy.status_forcelist) == {429, 502, 503, 504}
