@@ -60,3 +60,9 @@ $(VENV)/.bench-installed: requirements.txt requirements-bench.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	@touch $@
+
+# `make screenshots`: the README's pictures (docs/screenshots/*.png), taken in Chromium against
+# the sandbox and the app under gunicorn, as `make run` serves them.
+.PHONY: screenshots
+screenshots: $(VENV)/.dev-installed system-deps
+	$(BIN)/python -m tests.browser.screenshots

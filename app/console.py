@@ -264,14 +264,7 @@ def function(uuid):
         found["name"],
         form,
         lambda client, request_id: by_uuid(
-            client.invoke(
-                uuid,
-                form.payload,
-                headers=form.header_dict(),
-                skill_id=form.skill_id or None,
-                event_source=form.event_source or None,
-                request_id=request_id,
-            )
+            client.invoke(uuid, form.payload, request_id=request_id, **form.options())
         ),
     )
     return page_for("console/function.html", entry, form=form, **context)
@@ -341,14 +334,7 @@ def event(event_id):
         described.title,
         form,
         lambda client, request_id: by_event(
-            client.invoke_event(
-                event_id,
-                form.payload,
-                headers=form.header_dict(),
-                skill_id=form.skill_id or None,
-                event_source=form.event_source or None,
-                request_id=request_id,
-            ),
+            client.invoke_event(event_id, form.payload, request_id=request_id, **form.options()),
             everything,
         ),
     )

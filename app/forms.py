@@ -106,6 +106,14 @@ class Invocation:
         """Return the header rows that have a name, as a dict."""
         return {name: value for name, value in self.headers if name}
 
+    def options(self):
+        """Return the client's invoke options for what the form says."""
+        return {
+            "headers": self.header_dict(),
+            "skill_id": self.skill_id or None,
+            "event_source": self.event_source or None,
+        }
+
 
 def read_invoke_form(form):
     """Read and check an invoke form; unknown fields (account, URL, Authorization) are ignored."""

@@ -29,6 +29,15 @@ def as_datetime(timestamp):
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
 
 
+@bp.app_template_filter("when")
+def as_when(value):
+    """Show an ISO timestamp from the platform compactly (date and time), or as given."""
+    if not value:
+        return "—"
+    text = str(value)
+    return text[:19].replace("T", " ") if len(text) >= 19 and text[10] == "T" else text
+
+
 def page_of(kind, target, **params):
     """Return the invoke page of a function or an event."""
     if kind == "function":

@@ -38,7 +38,18 @@ def new_entry_id():
     return secrets.token_hex(8)
 
 
-class SQLiteUserData:
+class History:
+    """What both stores answer from the invocation history alone."""
+
+    def last_payload(self, sub, kind, target):
+        """Return the payload of the user's newest invocation of this function or event."""
+        for entry in self.invocations(sub):
+            if entry.get("kind") == kind and entry.get("target") == target:
+                return entry.get("payload")
+        return None
+
+
+class SQLiteUserData(History):
     """History and payloads in one SQLite file, shared by the workers of one host."""
 
     def __init__(self, path):
@@ -88,12 +99,6 @@ class SQLiteUserData:
         )
         return json.loads(row[0]) if row else None
 
-    def last_payload(self, sub, kind, target):
-        for entry in self.invocations(sub):
-            if entry.get("kind") == kind and entry.get("target") == target:
-                return entry.get("payload")
-        return None
-
     def save_payload(self, sub, kind, target, name, payload):
         self.connection().execute(
             "INSERT OR REPLACE INTO payloads VALUES (?, ?, ?, ?, ?, ?)",
@@ -125,7 +130,7 @@ class SQLiteUserData:
         return True
 
 
-class RedisUserData:
+class RedisUserData(History):
     """History and payloads in Redis, shared by every host."""
 
     def __init__(self, client):
@@ -152,12 +157,6 @@ class RedisUserData:
 
     def invocation(self, sub, entry_id):
         return next((e for e in self.invocations(sub) if e["id"] == entry_id), None)
-
-    def last_payload(self, sub, kind, target):
-        for entry in self.invocations(sub):
-            if entry.get("kind") == kind and entry.get("target") == target:
-                return entry.get("payload")
-        return None
 
     def save_payload(self, sub, kind, target, name, payload):
         value = json.dumps({"payload": payload, "updated_at": time.time()})

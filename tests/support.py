@@ -209,6 +209,15 @@ class RedisServer:
         self.process.wait(10)
 
 
+def expire_token(served_app, browser):
+    """Make the signed-in browser's access token due for a refresh now."""
+    store = served_app.app.extensions["store"]
+    session = store.get("session:" + browser.cookies.get("invoker_session"))
+    record = store.get("token:" + session["token_key"])
+    record["expires_at"] = record["obtained_at"] = time.time() - 1
+    store.set("token:" + session["token_key"], record, 3600)
+
+
 def token_record(served_app, browser):
     """Read the signed-in browser's token record from the app's store, as tests may."""
     store = served_app.app.extensions["store"]

@@ -11,6 +11,7 @@ from app.sandbox import functions as demo
 from tests.support import Browser
 from tests.support import FaultServer
 from tests.support import build_app
+from tests.support import expire_token
 from tests.support import visible_text
 
 PATIENCE = 8
@@ -46,19 +47,10 @@ def point(served_app, service, server):
     served_app.app.extensions["resolver"].overrides[service] = server.domain
 
 
-def expire(served_app, browser):
-    """Make the signed-in browser's access token due for a refresh now."""
-    store = served_app.app.extensions["store"]
-    session = store.get("session:" + browser.cookies.get("invoker_session"))
-    record = store.get("token:" + session["token_key"])
-    record["expires_at"] = record["obtained_at"] = time.time() - 1
-    store.set("token:" + session["token_key"], record, 3600)
-
-
 @pytest.mark.parametrize(("fault", "said"), FAULTS, indirect=["fault"])
 def test_refresh_faults_keep_the_session(app, sandbox, browser, fault, said):
     browser.sign_in(app.url)
-    expire(app, browser)
+    expire_token(app, browser)
     point(app, "sentinel", fault)
     page = browser.get(f"{app.url}/", timeout=PATIENCE)
     assert page.status_code == 503

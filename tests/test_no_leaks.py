@@ -1,19 +1,11 @@
 """No token, code or client secret in any response body, header or log line of a whole run."""
 
 import logging
-import time
 
 from app.sandbox import functions as demo
+from tests.support import expire_token
 from tests.support import sandbox_log
 from tests.support import token_record
-
-
-def expire(served_app, browser):
-    store = served_app.app.extensions["store"]
-    session = store.get("session:" + browser.cookies.get("invoker_session"))
-    record = store.get("token:" + session["token_key"])
-    record["expires_at"] = record["obtained_at"] = time.time() - 1
-    store.set("token:" + session["token_key"], record, 3600)
 
 
 def test_a_whole_run_leaks_nothing(app, sandbox, browser, caplog):
@@ -35,7 +27,7 @@ def test_a_whole_run_leaks_nothing(app, sandbox, browser, caplog):
 
     page = keep(browser.get(f"{app.url}/functions/{demo.ECHO}"))
     keep(browser.form_post(page, {"payload": '{"a": 1}'}, action=f"/functions/{demo.ECHO}"))
-    expire(app, browser)
+    expire_token(app, browser)
     keep(browser.get(f"{app.url}/"))
     second = token_record(app, browser)
     assert second["refresh_token"] != first["refresh_token"]  # the refresh really happened
