@@ -119,6 +119,28 @@ def measure(client, method, path, check, n=N, **kwargs):
     return {"wall_ms": wall * 1000 / n, "cpu_ms": cpu * 1000 / n}
 
 
+def interleaved(variants, n=N, rounds=10):
+    """Measure variants in alternating batches, so a busy moment of the machine hits them all."""
+    sums = {name: [0.0, 0.0] for name in variants}
+    for client, method, path, check, kwargs, before in variants.values():
+        before()
+        measure(client, method, path, check, n=1, **kwargs)  # warm-up and check
+    batch = max(1, n // rounds)
+    for _ in range(rounds):
+        for name, (client, method, path, _, kwargs, before) in variants.items():
+            before()
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(batch):
+                getattr(client, method)(path, **kwargs)
+            sums[name][0] += time.perf_counter() - wall
+            sums[name][1] += time.process_time() - cpu
+    total = batch * rounds
+    return {
+        name: {"wall_ms": w * 1000 / total, "cpu_ms": c * 1000 / total}
+        for name, (w, c) in sums.items()
+    }
+
+
 def app_client(overrides=None):
     flask_app = invoker.create_app(overrides)
     client = flask_app.test_client()
@@ -148,30 +170,51 @@ def main():
     def success(response):
         return response.status_code == 200 and b"badge-success" in response.data
 
-    # Uninstrumented, as configured and with LOG_LEVEL=WARNING (no per-request log lines).
-    flask_app, client = app_client()
-    out["app_plain"] = measure(client, "post", path, success, data=invoke_form())
-    flask_app, client = app_client({"LOG_LEVEL": "WARNING"})
-    out["app_log_warning"] = measure(client, "post", path, success, data=invoke_form())
-    # The app as configured, every stage timed (the wrappers add a little).
-    flask_app, client = app_client()
-    instrument(flask_app)
-    out["app"] = measure(client, "post", path, success, data=invoke_form())
-    out["stages"] = {
-        name: {"ms": totals[name] * 1000 / N, "per_request": counts[name] / N} for name in totals
-    }
-
-    # The thin forwarder and a bare Flask endpoint, the same way.
+    # Uninstrumented and interleaved: the app as configured, the app with LOG_LEVEL=WARNING
+    # (no per-request log lines), the thin forwarder and a bare Flask endpoint.
     os.environ.setdefault("BENCH_GATEWAY_URL", "")
     from bench import forwarder
 
-    forward = forwarder.app.test_client()
-    out["forwarder"] = measure(
-        forward, "post", "/forward", lambda r: r.status_code == 200, data=invoke_form()
-    )
     bare = flask.Flask("bare")
     bare.add_url_rule("/", "bare", lambda: flask.jsonify(status="ok"))
-    out["bare_flask"] = measure(bare.test_client(), "get", "/", lambda r: r.status_code == 200)
+    form = invoke_form()
+
+    # Both apps log through the one "app" logger: set its level before each batch.
+    def level(name):
+        return lambda: logging.getLogger("app").setLevel(name)
+
+    def same():
+        return None
+
+    variants = {
+        "app_plain": (app_client()[1], "post", path, success, {"data": form}, level("INFO")),
+        "app_log_warning": (
+            app_client({"LOG_LEVEL": "WARNING"})[1],
+            "post",
+            path,
+            success,
+            {"data": form},
+            level("WARNING"),
+        ),
+        "forwarder": (
+            forwarder.app.test_client(),
+            "post",
+            "/forward",
+            lambda r: r.status_code == 200,
+            {"data": form},
+            same,
+        ),
+        "bare_flask": (bare.test_client(), "get", "/", lambda r: r.status_code == 200, {}, same),
+    }
+    out.update(interleaved(variants))
+    # The app as configured, every stage timed (the wrappers add a little).
+    flask_app, client = app_client()
+    logging.getLogger("app").setLevel("INFO")
+    instrument(flask_app)
+    out["app"] = measure(client, "post", path, success, data=form)
+    out["stages"] = {
+        name: {"ms": totals[name] * 1000 / N, "per_request": counts[name] / N} for name in totals
+    }
     print("BENCH" + json.dumps(out), flush=True)
 
 

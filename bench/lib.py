@@ -7,6 +7,7 @@ Every server listens on 127.0.0.1; every load loop is bounded in count and in ti
 import html
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -48,10 +49,24 @@ SCRUBBED = (
 )
 
 
+_given = set()
+
+
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port below the kernel's ephemeral range (32768+), so that no outgoing
+    connection of the load can take it between now and the server's start."""
+    for _ in range(1000):
+        port = random.randrange(20000, 32000)
+        if port in _given:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def base_env(**extra):
@@ -212,6 +227,8 @@ class Server:
     def wait_workers(self, deadline_s=60):
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name}: gunicorn exited, see {self.proc.log_path}")
             if len(self.workers()) >= self.workers_expected:
                 # The master forks first; give the workers a moment to load the app.
                 wait_http(self.url + "/healthz", 30, self.proc)
@@ -221,12 +238,96 @@ class Server:
         raise RuntimeError(f"{self.name}: workers did not start")
 
 
+def machine_ticks():
+    """Whole-machine CPU ticks from /proc/stat: busy (processes), steal (hypervisor), total."""
+    with open("/proc/stat") as file:
+        v = [int(x) for x in file.readline().split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = v
+    return {"busy": user + nice + system + irq + softirq, "steal": steal, "total": sum(v)}
+
+
+def tree_ticks(root):
+    """CPU ticks of `root` and every descendant (live ones, plus those they have reaped)."""
+    parents = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            stat = proc_stat(int(name))
+            if stat:
+                parents[int(name)] = stat
+    total, todo, seen = 0, [root], set()
+    kids = {}
+    for pid, stat in parents.items():
+        kids.setdefault(stat[0], []).append(pid)
+    while todo:
+        pid = todo.pop()
+        if pid in seen or pid not in parents:
+            continue
+        seen.add(pid)
+        total += parents[pid][1] + parents[pid][2]
+        todo.extend(kids.get(pid, ()))
+    return total
+
+
+class Noise:
+    """How much of the machine other processes (not started by this harness) used meanwhile."""
+
+    def __init__(self):
+        self.machine, self.ours = machine_ticks(), tree_ticks(os.getpid())
+
+    def done(self):
+        machine, ours = machine_ticks(), tree_ticks(os.getpid())
+        total = max(1, machine["total"] - self.machine["total"])
+        others = machine["busy"] - self.machine["busy"] - (ours - self.ours)
+        return {
+            "others_pct": max(0.0, others * 100 / total),
+            "steal_pct": (machine["steal"] - self.machine["steal"]) * 100 / total,
+        }
+
+
+def others_busy_pct(window_s=0.5):
+    """Share of the machine that processes not started by this harness use right now."""
+    noise = Noise()
+    time.sleep(window_s)
+    return noise.done()["others_pct"]
+
+
+class QuietGate:
+    """Before a measured run, wait (bounded) until other processes leave the cores alone.
+
+    The machine may be shared (other people's test suites); a run that starts while they use
+    half the CPU measures them as much as us. Waits at most `per_run_s` per run and `total_s`
+    over the whole benchmark, so `make bench` stays bounded in time.
+    """
+
+    def __init__(self, threshold_pct=15.0, per_run_s=10.0, total_s=150.0):
+        self.threshold, self.per_run, self.budget = threshold_pct, per_run_s, total_s
+        self.waited = 0.0
+        self.gave_up = 0
+
+    def wait(self):
+        started = time.monotonic()
+        while True:
+            busy = others_busy_pct()
+            spent = time.monotonic() - started
+            if busy <= self.threshold:
+                break
+            if spent >= self.per_run or self.waited + spent >= self.budget:
+                self.gave_up += 1
+                break
+        self.waited += time.monotonic() - started
+        return busy
+
+
 def pid_cpu_ticks(pid):
     stat = proc_stat(pid)
     return (stat[1] + stat[2]) if stat else 0
 
 
 # --- load --------------------------------------------------------------------------------------
+
+
+class ServerGone(Exception):
+    """The server under load stopped during the run (wrk could not connect, or it exited)."""
 
 
 def wrk(
@@ -263,6 +364,8 @@ def wrk(
     )
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH{")), None)
     if line is None:
+        if "unable to connect" in done.stdout + done.stderr:
+            raise ServerGone(url)
         raise RuntimeError(f"wrk failed: {done.stdout[-500:]} {done.stderr[-500:]}")
     return shape(json.loads(line[5:]))
 

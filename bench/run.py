@@ -42,10 +42,10 @@ QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 PLAN = {
     False: {
         "reps": 3,
-        "seconds": 5,
+        "seconds": 4,
         "warm": 2,
         "sessions": 100,
-        "slow_seconds": 12,
+        "slow_seconds": 10,
         "slow_warm": 3,
         "fn_sessions": 40,
         "fn_seconds": 8,
@@ -56,7 +56,7 @@ PLAN = {
         "store_seconds": 6,
         "token_lifetime": 20,
         "refresh_backends": ("filesystem", "redis"),
-        "breakdown_n": 1500,
+        "breakdown_n": 1000,
     },
     True: {
         "reps": 1,
@@ -65,16 +65,16 @@ PLAN = {
         "sessions": 64,
         "slow_seconds": 4,
         "slow_warm": 2,
-        "fn_sessions": 10,
+        "fn_sessions": 8,
         "fn_seconds": 3,
-        "mem_invocations": 2_000,
+        "mem_invocations": 1_000,
         "mem_chunk": 2,
-        "store_sessions": 200,
+        "store_sessions": 100,
         "store_reps": 1,
         "store_seconds": 3,
         "token_lifetime": 10,
         "refresh_backends": ("filesystem",),
-        "breakdown_n": 300,
+        "breakdown_n": 200,
     },
 }[QUICK]
 CONCURRENCY = (1, 8, 32)
@@ -91,12 +91,37 @@ TARGETS = {  # name: (concurrencies, gunicorn arguments, extra environment)
     "app, gthread 2×16 (gunicorn.conf.py)": (CONCURRENCY, (), {}),
     "app, sync 2": (CONCURRENCY, ("-k", "sync", "--threads", "1"), {}),
     "app, gevent 2": (CONCURRENCY, ("-k", "gevent"), {}),
-    "app, gthread, --max-requests 0": ((8, 32), ("--max-requests", "0"), {}),
-    "app, gthread, LOG_LEVEL=WARNING": ((1, 8), (), {"LOG_LEVEL": "WARNING"}),
+    "app, gthread, LOG_LEVEL=WARNING": ((8,) if not QUICK else (), (), {"LOG_LEVEL": "WARNING"}),
 }
 APP = "app, gthread 2×16 (gunicorn.conf.py)"
 FWD = "thin forwarder (b)"
 DIRECT = "requests → stub (a)"
+
+
+def settle(stub, quiet_s=0.3, limit_s=10):
+    """Wait until the stub's count stops moving (requests left over from the last run are done)
+    and return it."""
+    deadline = time.monotonic() + limit_s
+    count = lib.get_json(stub + "/_count")["invocations"]
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = lib.get_json(stub + "/_count")["invocations"]
+        if now == count:
+            return count
+        count = now
+    return count
+
+
+def server_times(log_path, offset, path):
+    """Server time (ms) of each request to `path` logged after `offset`: the app's request
+    log line (ms=12.3), else gunicorn's access log (12ms)."""
+    with open(log_path, errors="replace") as file:
+        file.seek(offset)
+        text = file.read()
+    app_lines = re.findall(rf"path={re.escape(path)} status=200 ms=([\d.]+)", text)
+    if app_lines:
+        return [float(x) for x in app_lines]
+    return [float(x) for x in re.findall(rf'"GET {re.escape(path)}" 200 \d+ (\d+)ms', text)]
 
 
 def read(path):
@@ -115,6 +140,7 @@ class Bench:
         self.results = {"plan": dict(PLAN), "quick": QUICK, "runs": []}
         self.ports = {}
         self.redirects = []
+        self.gate = lib.QuietGate(per_run_s=3 if QUICK else 10, total_s=30 if QUICK else 150)
 
     # --- infrastructure ------------------------------------------------------------------------
 
@@ -174,6 +200,8 @@ class Bench:
             LP_REDIRECT_URI=f"http://127.0.0.1:{port}/callback",
             INSTANCE_PATH=instance,
             BIND=f"127.0.0.1:{port}",
+            # The production path: the sandbox's walk-through pauses are a demo feature.
+            LP_DEMO_MODE="0",
             **(env or {}),
         )
         if gateway:
@@ -182,8 +210,32 @@ class Bench:
         argv = [GUNICORN, "-c", "gunicorn.conf.py", "--no-control-socket", *args, module]
         proc = self.procs.start(name.replace(" ", "_").replace("/", "_"), argv, environ)
         server = lib.Server(name, proc, port, workers)
+        server.spec = (argv, environ, name.replace(" ", "_").replace("/", "_"))
         server.wait_workers()
         return server
+
+    def revive(self, server):
+        """Start a server again after something outside the benchmark stopped it."""
+        argv, environ, logname = server.spec
+        self.results.setdefault("incidents", []).append(
+            f"{time.strftime('%H:%M:%S')}: {server.name} (pid {server.proc.pid}) was stopped "
+            f"by a signal the benchmark did not send; restarted"
+        )
+        say(f"  !! {server.name} was stopped from outside the benchmark; restarting it")
+        self.procs.stop(server.proc)
+        server.proc = self.procs.start(logname, argv, environ)
+        server.wait_workers()
+
+    def warm(self, server, *args):
+        """An unmeasured run (warm-up); a server stopped from outside is restarted first."""
+        for attempt in range(3):
+            if server.proc.poll() is not None:
+                self.revive(server)
+            try:
+                return lib.wrk(server.url, *args)
+            except lib.ServerGone:
+                if attempt == 2:
+                    raise
 
     def stop(self, server):
         self.procs.stop(server.proc)
@@ -210,20 +262,69 @@ class Bench:
         extra=None,
     ):
         """One wrk run against a server, with CPU, gateway calls and faasUI lists counted."""
+        for attempt in range(3):
+            if server is not None and server.proc.poll() is not None:
+                self.revive(server)
+            try:
+                return self._run(
+                    phase,
+                    target,
+                    server,
+                    connections,
+                    seconds,
+                    sessions,
+                    path=path,
+                    method=method,
+                    kind=kind,
+                    expect=expect,
+                    timeout_s=timeout_s,
+                    rep=rep,
+                    stub=stub,
+                    sandbox=sandbox,
+                    extra=extra,
+                )
+            except lib.ServerGone:
+                if server is None or attempt == 2:
+                    raise
+
+    def _run(
+        self,
+        phase,
+        target,
+        server,
+        connections,
+        seconds,
+        sessions,
+        *,
+        path,
+        method,
+        kind,
+        expect,
+        timeout_s,
+        rep,
+        stub,
+        sandbox,
+        extra,
+    ):
+        stub_before = settle(stub) if stub else 0
+        self.gate.wait()
         ticks = server.cpu_ticks() if server else 0
-        stub_before = lib.get_json(stub + "/_count")["invocations"] if stub else 0
+        noise = lib.Noise()
         lists_before = lib.get_json(sandbox + "/_sandbox/calls") if sandbox else {}
         url = server.url if server else stub
         result = lib.wrk(
             url, connections, seconds, sessions, method, path, kind, expect, timeout_s
         )
+        result.update(noise.done())
+        if server and server.proc.poll() is not None:
+            raise lib.ServerGone(server.name)
         if server:
             self.procs.remember_workers(server.proc)
             result["cpu_ms"] = (
                 (server.cpu_ticks() - ticks) * 1000 / lib.CLK_TCK / max(1, result["good"])
             )
         if stub:
-            result["gateway_calls"] = lib.get_json(stub + "/_count")["invocations"] - stub_before
+            result["gateway_calls"] = settle(stub) - stub_before
         if sandbox:
             after = lib.get_json(sandbox + "/_sandbox/calls")
             lists = after.get("list_functions", 0) - lists_before.get("list_functions", 0)
@@ -238,12 +339,17 @@ class Bench:
             f"  {phase:9} {target[:44]:44} c={connections:<3} {result['rps']:9.1f}/s "
             f"p50 {result['p50']:8.2f} ms  p99 {result['p99']:8.2f} ms"
             + (f"  cpu {result['cpu_ms']:.2f} ms/req" if "cpu_ms" in result else "")
+            + (f"  [others {result['others_pct']:.0f} %]" if result["others_pct"] >= 5 else "")
             + flag
         )
         return result
 
     def run_direct(self, stub, connections, seconds, rep):
+        settle(stub)
+        self.gate.wait()
+        noise = lib.Noise()
         result = lib.direct(stub + STUB_PATH, connections, seconds)
+        result.update(noise.done())
         result.update(phase="overhead", target=DIRECT, c=connections, rep=rep)
         self.results["runs"].append(result)
         say(
@@ -281,17 +387,26 @@ class Bench:
     def phase_overhead(self):
         say("\n== 1. Invoke overhead (and worker classes), fast stub ==")
         servers = {}
-        for target, (_, args, env) in TARGETS.items():
+        for target, (concurrencies, args, env) in TARGETS.items():
+            if not concurrencies:
+                continue
             module = "bench.forwarder:app" if target == FWD else "wsgi:app"
-            servers[target] = self.start_app(
-                f"overhead {target}", self.sandbox, self.instance, self.stub, args, env, module
-            )
-        app = servers[APP]
-        signed = lib.sign_in_many(app.url, PLAN["sessions"], ECHO, USERS)
-        self.sessions_file = lib.write_lines(
-            os.path.join(self.workdir, "sessions.txt"), signed["lines"]
-        )
-        say(f"  signed in {PLAN['sessions']} sessions in {signed['elapsed']:.1f} s")
+            try:
+                servers[target] = self.start_app(
+                    f"overhead {target}",
+                    self.sandbox,
+                    self.instance,
+                    self.stub,
+                    args,
+                    env,
+                    module,
+                )
+            except RuntimeError as exc:
+                if target in (APP, FWD):
+                    raise
+                say(f"  {target}: could not start ({exc}); left out")
+                self.results.setdefault("left_out", []).append(f"{target}: {exc}")
+        self.ensure_sessions(servers[APP])
         for c in CONCURRENCY:
             self.run(
                 "limit",
@@ -307,8 +422,8 @@ class Bench:
             )
         for target, server in servers.items():
             fwd = target == FWD
-            lib.wrk(
-                server.url,
+            self.warm(
+                server,
                 8,
                 PLAN["warm"],
                 self.sessions_file,
@@ -349,10 +464,18 @@ class Bench:
             self.scan_log(server)
             self.stop(server)
 
+    def ensure_sessions(self, server):
+        """Sign the main sessions in once (through any server on the main instance)."""
+        if getattr(self, "sessions_file", None):
+            return
+        signed = lib.sign_in_many(server.url, PLAN["sessions"], ECHO, USERS)
+        self.sessions_file = lib.write_lines(
+            os.path.join(self.workdir, "sessions.txt"), signed["lines"]
+        )
+        say(f"  signed in {PLAN['sessions']} sessions in {signed['elapsed']:.1f} s")
+
     def phase_slow(self):
         say(f"\n== 2. Slow gateway: stub answers after {SLOW_DELAY:g} s, {SLOW_USERS} users ==")
-        lines = read(self.sessions_file).split("\n")[:SLOW_USERS]
-        slow_sessions = lib.write_lines(os.path.join(self.workdir, "sessions-64.txt"), lines)
         self.run(
             "slow",
             "stub itself (wrk)",
@@ -373,10 +496,20 @@ class Bench:
             ("app, sync 2", "slow sync", ("-k", "sync", "--threads", "1"), {}),
         ]
         for target, name, args, env in configs:
-            server = self.start_app(name, self.sandbox, self.instance, self.slow_stub, args, env)
+            try:
+                server = self.start_app(
+                    name, self.sandbox, self.instance, self.slow_stub, args, env
+                )
+            except RuntimeError as exc:
+                say(f"  {target}: could not start ({exc}); left out")
+                self.results.setdefault("left_out", []).append(f"slow {target}: {exc}")
+                continue
+            self.ensure_sessions(server)
+            lines = read(self.sessions_file).split("\n")[:SLOW_USERS]
+            slow_sessions = lib.write_lines(os.path.join(self.workdir, "sessions-64.txt"), lines)
             if "sync" not in target:  # a sync warm-up would leave a 30 s queue behind
-                lib.wrk(
-                    server.url,
+                self.warm(
+                    server,
                     SLOW_USERS,
                     PLAN["slow_warm"],
                     slow_sessions,
@@ -412,6 +545,7 @@ class Bench:
         total = len(DEMO) + EXTRA_FUNCTIONS
         signed = lib.sign_in_many(server.url, PLAN["fn_sessions"], ECHO, USERS, csrf=False)
         cold, size = [], 0
+        rss_before = [m["rss"] for m in server.worker_memory().values()]
         with requests.Session() as http:
             http.trust_env = False
             for sid in signed["sids"]:
@@ -438,11 +572,12 @@ class Bench:
                 )
                 listing.append((time.perf_counter() - started) * 1000)
                 listing_bytes = len(answer.content)
+        rss_after = [m["rss"] for m in server.worker_memory().values()]
         lines = [f"invoker_session={sid}" for sid in signed["sids"]]
         cookies = lib.write_lines(os.path.join(self.workdir, "sessions-fn.txt"), lines)
         expect = f"of {total} functions"
-        lib.wrk(
-            server.url,
+        self.warm(
+            server,
             1,
             max(3, PLAN["fn_sessions"] // 10),
             cookies,
@@ -452,6 +587,7 @@ class Bench:
             expect,
             30,
         )
+        log_from = os.path.getsize(server.proc.log_path)
         warm1 = self.run(
             "functions",
             "functions page, warm list, c=1",
@@ -465,6 +601,7 @@ class Bench:
             expect=expect,
             timeout_s=30,
         )
+        server_ms = server_times(server.proc.log_path, log_from, "/functions")
         warm8 = self.run(
             "functions",
             "functions page, warm list, c=8",
@@ -488,6 +625,13 @@ class Bench:
             "listing_bytes": listing_bytes,
             "warm1": warm1,
             "warm8": warm8,
+            "rss_before": rss_before,
+            "rss_after_cold": rss_after,
+            "rss_end": [m["rss"] for m in server.worker_memory().values()],
+            "server_ms": server_ms,
+            "server_p50": lib.percentile(server_ms, 0.5) if server_ms else None,
+            "server_p99": lib.percentile(server_ms, 0.99) if server_ms else None,
+            "gc": self.gc_probe(sandbox, instance, signed["sids"][:10]),
         }
         say(
             f"  first view (list fetched): p50 {lib.percentile(cold, 0.5):.1f} ms, "
@@ -499,12 +643,42 @@ class Bench:
         self.stop(server)
         self.procs.stop(proc)
 
+    def gc_probe(self, sandbox, instance, sids):
+        environ = lib.base_env(
+            SANDBOX_URL=sandbox,
+            LP_REDIRECT_URI=f"http://127.0.0.1:{self.ports['functions page']}/callback",
+            INSTANCE_PATH=instance,
+            LP_DEMO_MODE="0",
+            BENCH_SIDS=",".join(sids),
+        )
+        done = subprocess.run(
+            [sys.executable, os.path.join(lib.BENCH, "gcprobe.py")],
+            cwd=lib.ROOT,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH{")), None)
+        if line is None:
+            say(f"  gc probe failed: {done.stderr[-800:]}")
+            return None
+        found = json.loads(line[5:])
+        say(
+            f"  in-process: {found['mb_per_cached_list']:.1f} MB per cached list; "
+            f"{found['full_collections']} full GCs in {found['renders']} renders, "
+            f"{found['full_collection_ms_mean']:.0f} ms each"
+        )
+        return found
+
     def phase_memory(self):
         target = PLAN["mem_invocations"]
         say(f"\n== 4. Memory: worker RSS over {target} invocations (recycling off) ==")
         server = self.start_app(
             "memory", self.sandbox, self.instance, self.stub, ("--max-requests", "0")
         )
+        self.ensure_sessions(server)
         samples = [{"invocations": 0, "label": "idle after boot", "workers": self.rss(server)}]
         done = 0
         for _ in range(10):  # warm-up: the first 1,000 invocations
@@ -566,8 +740,8 @@ class Bench:
             "redis": self.bytes_in_redis(backends["redis"]),
         }
         for server, path, _, _ in backends.values():
-            lib.wrk(
-                server.url,
+            self.warm(
+                server,
                 32,
                 PLAN["warm"] * 2,
                 path,
@@ -609,7 +783,17 @@ class Bench:
 
     def bytes_on_files(self, backend):
         _, _, signed, instance = backend
-        cache = JSONFileCache(os.path.join(instance, "store"), threshold=0)
+        store = os.path.join(instance, "store")
+        cache = JSONFileCache(store, threshold=0)
+        # Everything the store holds (sessions, token records and whatever else the app keeps
+        # per sign-in), divided by the sessions; the history lives in SQLite, per user.
+        files = [os.path.join(store, f) for f in os.listdir(store)]
+        stats = [os.stat(f) for f in files if os.path.isfile(f)]
+        everything = {
+            "all_entries_per_session": len(stats) / len(signed["sids"]),
+            "all_bytes_per_session": sum(s.st_size for s in stats) / len(signed["sids"]),
+            "all_disk_per_session": sum(s.st_blocks * 512 for s in stats) / len(signed["sids"]),
+        }
         sizes = {"session": [], "token": [], "session_disk": [], "token_disk": []}
         for sid in signed["sids"]:
             for kind, key in (("session", "session:" + sid), ("token", None)):
@@ -618,7 +802,7 @@ class Bench:
                 stat = os.stat(cache._get_filename(key))
                 sizes[kind].append(stat.st_size)
                 sizes[kind + "_disk"].append(stat.st_blocks * 512)
-        return {k: sum(v) / len(v) for k, v in sizes.items()}
+        return {**{k: sum(v) / len(v) for k, v in sizes.items()}, **everything}
 
     def bytes_in_redis(self, backend):
         _, _, signed, _ = backend
@@ -631,7 +815,21 @@ class Bench:
             sizes["token"].append(client.memory_usage(token, samples=0))
             sizes["session_value"].append(client.strlen(key))
             sizes["token_value"].append(client.strlen(token))
-        return {k: sum(v) / len(v) for k, v in sizes.items()}
+        # Every key, by prefix: what the app keeps per sign-in besides session and token.
+        prefixes = {}
+        for key in client.scan_iter(count=1000):
+            prefix = key.split(b":", 1)[0].decode(errors="replace")
+            entry = prefixes.setdefault(prefix, [0, 0])
+            entry[0] += 1
+            entry[1] += client.memory_usage(key, samples=0) or 0
+        n = len(signed["sids"])
+        per_user = ("history", "payloads")
+        return {
+            **{k: sum(v) / len(v) for k, v in sizes.items()},
+            "prefixes": {p: {"keys": k, "bytes": b} for p, (k, b) in prefixes.items()},
+            "all_bytes_per_session": sum(b for p, (_, b) in prefixes.items() if p not in per_user)
+            / n,
+        }
 
     @staticmethod
     def count_files(instance):
@@ -725,7 +923,9 @@ class Bench:
     def phase_breakdown(self):
         say("\n== 7. Where the time goes: the invoke path in-process ==")
         self.results["breakdown"] = {}
-        variants = [("filesystem", self.sessions_file, self.instance, {})]
+        variants = []
+        if getattr(self, "sessions_file", None):
+            variants.append(("filesystem", self.sessions_file, self.instance, {}))
         if getattr(self, "store_sessions", None):
             path, instance = self.store_sessions["redis"]
             variants.append(
@@ -742,6 +942,7 @@ class Bench:
                 SANDBOX_URL=self.sandbox,
                 LP_REDIRECT_URI=f"http://127.0.0.1:{self.ports['memory']}/callback",
                 INSTANCE_PATH=instance,
+                LP_DEMO_MODE="0",
                 LP_DOMAINS=f"faasGW={self.stub.split('//', 1)[1]}",
                 BENCH_GATEWAY_URL=self.stub + STUB_PATH,
                 BENCH_COOKIE=cookie.split("=", 1)[1],
@@ -821,6 +1022,11 @@ class Bench:
         finally:
             self.procs.stop_all()
         self.results["elapsed_s"] = time.time() - started
+        self.results["quiet_gate"] = {
+            "waited_s": self.gate.waited,
+            "gave_up": self.gate.gave_up,
+            "threshold_pct": self.gate.threshold,
+        }
         from bench import report
 
         text = report.render(self.results)
