@@ -6,9 +6,10 @@ import sys
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads, not sync workers: an invocation may wait 30 s on the gateway, and a sync worker
-# would hold one request the whole time.
+# would hold one request the whole time. 2 x 64 threads keep 64 slow invocations at once
+# moving (bench/RESULTS.md: slow gateway); each idle thread costs little memory.
 worker_class = "gthread"
-threads = int(os.environ.get("THREADS", "16"))
+threads = int(os.environ.get("THREADS", "64"))
 # Above the 35 s invocation read timeout, so a slow function never gets its worker killed.
 timeout = 60
 graceful_timeout = 45

@@ -32,6 +32,7 @@ from .faas.errors import FaaSLambdaError
 bp = Blueprint("console", __name__)
 
 STATES = ("Productive", "Modified", "Draft", "Marked Undeployed")
+PAGE_SIZE = 100
 INVOCABLE = ("Productive", "Modified")
 MAX_KEPT = 64 * 1024  # characters of a payload or response kept in the history
 
@@ -225,10 +226,16 @@ def functions():
         and name.lower() in (f["name"] or "").lower()
     ]
     listed.sort(key=lambda f: (f["name"] or "").lower())
+    pages = max(1, -(-len(listed) // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
     return render_template(
         "console/functions.html",
-        functions=listed,
+        functions=listed[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        matching=len(listed),
         total=len(found),
+        page=page,
+        pages=pages,
+        first=(page - 1) * PAGE_SIZE + 1,
         filters={"state": state, "event": event, "name": name},
         states=STATES,
         invocable=INVOCABLE,

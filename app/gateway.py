@@ -19,7 +19,8 @@ from .faas.transport import make_session
 
 EVENT_SOURCE = "FunctionsInvoker"
 CLIENTS_PER_WORKER = 512
-FUNCTIONS_TTL = 30
+FUNCTIONS_TTL = 30  # how long a listed account's functions are reused
+LISTING_GRANT_TTL = 300  # how long a session that listed may reuse the account's list
 log = logging.getLogger("app.upstream")
 
 
@@ -29,7 +30,9 @@ class Clients:
     def __init__(self):
         self.lock = threading.Lock()
         self.clients = OrderedDict()
-        self.functions = {}
+        # One list per account, not per session: 2,000 functions are megabytes of objects.
+        self.listed = None
+        self.may_list = {}
         self.http = None
 
     def client(self, key):
@@ -41,7 +44,7 @@ class Clients:
             self.clients[key] = found
             while len(self.clients) > CLIENTS_PER_WORKER:
                 evicted, _ = self.clients.popitem(last=False)
-                self.functions.pop(evicted, None)
+                self.may_list.pop(evicted, None)
             return found
 
 
@@ -104,14 +107,19 @@ def client():
 
 
 def functions():
-    """Return the account's functions, listed at most every 30 s per session."""
+    """Return the account's functions, listed at most every 30 s per worker.
+
+    The list is shared, but only with sessions that faasUI itself let list recently: a user
+    without the permission never sees what another user's token could list.
+    """
     registry = current_app.extensions["faas_clients"]
-    key = session["token_key"]
-    cached = registry.functions.get(key)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
+    key, now = session["token_key"], time.monotonic()
+    listed = registry.listed
+    if listed and listed[0] > now and registry.may_list.get(key, 0) > now:
+        return listed[1]
     found = call("faasUI", lambda faas: faas.list_functions())
-    registry.functions[key] = (time.monotonic() + FUNCTIONS_TTL, found)
+    registry.listed = (now + FUNCTIONS_TTL, found)
+    registry.may_list[key] = now + LISTING_GRANT_TTL
     return found
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from app.sandbox import functions as demo
+from tests.support import Browser
 from tests.support import calls
 from tests.support import sandbox_log
 from tests.support import token_record
@@ -341,3 +342,33 @@ def test_hostile_names_descriptions_and_logs_are_inert(app, sandbox, agent):
         assert "<img src=x" not in page.text
         assert "{{7*7}}" in visible_text(page) and ">49<" not in page.text
     assert "<script>alert('log')</script>" in visible_text(pages[1])  # shown, as text
+
+
+class TestManyFunctions:
+    @pytest.fixture
+    def sandbox_settings(self):
+        return {"extra_functions": 250}
+
+    def test_the_list_is_paged_and_keeps_its_filters(self, app, agent):
+        first = visible_text(agent.get(f"{app.url}/functions"))
+        assert "1–100 of 259 matching (259 functions in the account)" in first
+        assert "Page 1 of 3" in first
+        last = agent.get(f"{app.url}/functions", params={"page": 3})
+        assert "201–259 of 259 matching" in visible_text(last)
+        drafts = agent.get(f"{app.url}/functions", params={"state": "Draft"})
+        if "Next →" in drafts.text:
+            assert "state=Draft" in drafts.text.split("Next →")[0].rsplit("href=", 1)[1]
+        beyond = agent.get(f"{app.url}/functions", params={"page": 99})
+        assert "Page 3 of 3" in visible_text(beyond)
+
+
+def test_a_shared_list_never_reaches_a_user_who_may_not_list(app, sandbox, agent):
+    assert agent.get(f"{app.url}/functions").status_code == 200
+    viewer = Browser()
+    viewer.sign_in(app.url, "viewer")
+    page = viewer.get(f"{app.url}/functions")
+    assert page.status_code == 403
+    assert "Greeting" not in page.text
+    lists_before = calls(sandbox, "list_functions")
+    agent.get(f"{app.url}/functions")
+    assert calls(sandbox, "list_functions") == lists_before  # the agent's list was reused
