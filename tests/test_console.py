@@ -372,3 +372,8 @@ def test_a_shared_list_never_reaches_a_user_who_may_not_list(app, sandbox, agent
     lists_before = calls(sandbox, "list_functions")
     agent.get(f"{app.url}/functions")
     assert calls(sandbox, "list_functions") == lists_before  # the agent's list was reused
+    admin = Browser()
+    admin.sign_in(app.url, "admin")
+    assert "Greeting" in admin.get(f"{app.url}/functions").text
+    (probe,) = sandbox_log(sandbox, "list_functions")[lists_before:]
+    assert len(probe["query"]["name"][0]) == 36  # a name nothing has: an empty list
