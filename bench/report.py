@@ -1,5 +1,6 @@
 """Render the benchmark results as Markdown: machine, targets with ✓/✗, ratio tables, errors."""
 
+import contextlib
 import os
 import statistics
 
@@ -16,11 +17,11 @@ def med(values):
     return statistics.median(values) if values else None
 
 
-def span(values):
+def span(values, digits=2):
     values = [v for v in values if v is not None]
     if len(values) < 2:
         return ""
-    return f" ({min(values):.2f}–{max(values):.2f})"
+    return f" ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
 def fmt(value, digits=1, unit=""):
@@ -53,9 +54,14 @@ class Runs:
         return f"{rps:,.0f} · {p50:.2f} · {p99:.1f}"
 
     def paired(self, phase, a, b, c, fn):
-        """fn(run_a, run_b) for each rep where both ran; returns the list."""
+        """fn(run_a, run_b) for each rep where both ran (a zero divisor skips the pair)."""
         by_rep = {r["rep"]: r for r in self.select(phase, b, c)}
-        return [fn(r, by_rep[r["rep"]]) for r in self.select(phase, a, c) if r["rep"] in by_rep]
+        found = []
+        for r in self.select(phase, a, c):
+            if r["rep"] in by_rep:
+                with contextlib.suppress(ZeroDivisionError, KeyError, TypeError):
+                    found.append(fn(r, by_rep[r["rep"]]))
+        return found
 
 
 def mark(ok):
@@ -65,6 +71,8 @@ def mark(ok):
 
 
 def render(results):
+    global APP
+    APP = results.get("app_label", APP)
     runs = Runs(results.get("runs", []))
     out = []
     add = out.append
@@ -131,7 +139,7 @@ def evaluate(results, runs):
             "invoke throughput at c=8 ≥ 70 % of the thin forwarder's",
             "–"
             if r is None
-            else f"{r * 100:.0f} %{span([x * 100 for x in ratios])}; from CPU per request "
+            else f"{r * 100:.0f} %{span([x * 100 for x in ratios], 0)}; from CPU per request "
             f"{fmt((by_cpu or 0) * 100, 0)} %",
             None if r is None else r >= 0.70,
         )
@@ -185,7 +193,10 @@ def evaluate(results, runs):
         # Everything kept per sign-in counts when measured (not only session and token).
         fs = max(fs, storage["filesystem"].get("all_bytes_per_session", 0))
         rd = max(rd, storage["redis"].get("all_bytes_per_session", 0))
-        disk = storage["filesystem"]["session_disk"] + storage["filesystem"]["token_disk"]
+        disk = storage["filesystem"].get(
+            "all_disk_per_session",
+            storage["filesystem"]["session_disk"] + storage["filesystem"]["token_disk"],
+        )
         found.append(
             (
                 "≤ 8 KB stored per signed-in session (everything the store keeps for it)",
@@ -209,14 +220,26 @@ def evaluate(results, runs):
         )
     else:
         found.append(("worker RSS ≤ 80 MB and flat", "–", None))
+    if page and page.get("rss_end"):
+        top = max(page["rss_end"] + page["rss_after_cold"])
+        found.append(
+            (
+                f"worker RSS ≤ 80 MB, functions-page server ({page['functions']:,} functions)",
+                f"max {top:.1f} MB",
+                top <= 80,
+            )
+        )
     store = [
         (c, runs.paired("store", "redis", "filesystem", c, lambda a, b: a["rps"] / b["rps"]))
         for c in (8, 32)
     ]
     if store[0][1]:
         text = "; ".join(
-            f"c={c}: {med(v) * 100:.0f} %{span([x * 100 for x in v])}" for c, v in store if v
+            f"c={c}: {med(v) * 100:.0f} %{span([x * 100 for x in v], 0)}" for c, v in store if v
         )
+        by_cpu = store_cpu_ratio(runs)
+        if by_cpu is not None:
+            text += f"; from CPU per request (app + redis-server) {by_cpu * 100:.0f} %"
         found.append(
             (
                 "invoke on Redis within 15 % of the filesystem store (throughput)",
@@ -236,6 +259,20 @@ def evaluate(results, runs):
             )
         )
     return found
+
+
+def store_cpu_ratio(runs):
+    """Files' CPU per invocation ÷ Redis's (app + redis-server), paired, both concurrencies."""
+    values = []
+    for c in (8, 32):
+        values += runs.paired(
+            "store",
+            "filesystem",
+            "redis",
+            c,
+            lambda a, b: a["cpu_ms"] / (b["cpu_ms"] + (b.get("redis_cpu_ms") or 0)),
+        )
+    return med(values)
 
 
 def memory_summary(mem):
@@ -317,22 +354,33 @@ def overhead(results, runs, add):
     add("")
 
 
+def top_share(runs, target, c):
+    """Median share (%) of the workers' CPU that the busiest worker used, or None."""
+    shares = [(r.get("worker_shares") or [None])[0] for r in runs.select("overhead", target, c)]
+    found = med(shares)
+    return None if found is None else found * 100
+
+
 def workers(results, runs, add):
     add("### Worker classes on the invoke path, fast stub (same run, same rounds)")
     add("")
     add(
-        "| worker config | c=1 | c=8 | c=32 | ÷ gthread c=1 / c=8 / c=32 | CPU ms/req (c=8) "
-        "| errors |"
+        "| worker config | c=1 | c=8 | c=32 | ÷ gunicorn.conf.py c=1 / c=8 / c=32 | "
+        "CPU ms/req (c=8) | busiest worker's CPU share c=8 / c=32 | errors |"
     )
-    add("|---|---|---|---|---|---|---|")
-    for target in (
-        "app, sync 2",
-        APP,
-        "app, gevent 2",
-        "app, gthread, LOG_LEVEL=WARNING",
-    ):
-        if not runs.select("overhead", target):
-            continue
+    add("|---|---|---|---|---|---|---|---|")
+    seen = dict.fromkeys(r["target"] for r in runs.select("overhead"))
+    rows = [t for t in seen if t not in (FWD, DIRECT)]
+
+    def rank(t):
+        if t == APP:
+            return 1
+        if "LOG_LEVEL" in t:
+            return 4
+        return 0 if "sync" in t else 3 if "gevent" in t else 2
+
+    rows.sort(key=rank)
+    for target in rows:
         cells = [runs.cell("overhead", target, c) for c in (1, 8, 32)]
         ratios = []
         for c in (1, 8, 32):
@@ -340,7 +388,11 @@ def workers(results, runs, add):
             ratios.append(fmt(med(values), 2))
         cpu = runs.stat("overhead", target, 8, "cpu_ms")
         errs = sum(r["errors"] for r in runs.select("overhead", target))
-        add(f"| {target} | {' | '.join(cells)} | {' / '.join(ratios)} | {fmt(cpu, 2)} | {errs} |")
+        shares = " / ".join(fmt(top_share(runs, target, c), 0, " %") for c in (8, 32))
+        add(
+            f"| {target} | {' | '.join(cells)} | {' / '.join(ratios)} | {fmt(cpu, 2)} | "
+            f"{shares} | {errs} |"
+        )
     recycled = results.get("recycled_workers", {})
     if recycled:
         add("")
@@ -411,14 +463,14 @@ def functions_page(results, add):
     probe = page.get("gc")
     if probe:
         add(
-            f"In-process probe ({probe['sessions']} sessions, Flask test client): each "
-            f"session's cached function list costs {probe['mb_per_cached_list']:.1f} MB; with "
-            f"them cached, {probe['renders']} renders of the page triggered "
-            f"{probe['full_collections']} full garbage collections of "
+            f"In-process probe (Flask test client): {probe['sessions']} sessions viewing the page "
+            f"added {probe['rss_after_mb'] - probe['rss_before_mb']:.1f} MB to the process "
+            f"({probe['mb_per_cached_list']:.2f} MB per session); then {probe['renders']} renders "
+            f"triggered {probe['full_collections']} full garbage collections of "
             f"{probe['full_collection_ms_mean']:.0f} ms each ({probe['gc_ms_total']:.0f} ms of "
             f"GC in {probe['render_ms_total']:.0f} ms of rendering; render p50 "
             f"{probe['render_p50_ms']:.0f} ms, max {probe['render_max_ms']:.0f} ms; "
-            f"{probe['objects_tracked']:,} objects tracked)."
+            f"{probe['objects_tracked']:,} objects tracked by the GC)."
         )
         add("")
     add(
@@ -436,26 +488,29 @@ def memory(results, add):
     if not mem:
         return
     add(
-        "### 4. Memory per worker (gthread 2×16, `--max-requests 0` so a leak cannot hide "
-        "behind recycling)"
+        f"### 4. Memory per worker ({APP.split(', ', 1)[1]}, `--max-requests 0` so a leak cannot "
+        "hide behind worker recycling; c=32)"
     )
     add("")
+    count = len(mem["samples"][0]["workers"])
     add(
         "| invocations | "
-        + " | ".join(
-            f"worker {i + 1} RSS · USS MB" for i in range(len(mem["samples"][0]["workers"]))
-        )
-        + " | |"
+        + " | ".join(f"worker {i + 1}: RSS · USS MB (threads)" for i in range(count))
+        + " | history DB + WAL MB | |"
     )
-    add("|---|" + "---|" * len(mem["samples"][0]["workers"]) + "---|")
+    add("|---|" + "---|" * count + "---|---|")
     for sample in mem["samples"]:
-        cells = [f"{w['rss']:.1f} · {w['uss']:.1f}" for w in sample["workers"].values()]
-        add(f"| {sample['invocations']:,} | {' | '.join(cells)} | {sample['label']} |")
+        cells = [
+            f"{w['rss']:.1f} · {w['uss']:.1f} ({w.get('threads', '?')})"
+            for w in sample["workers"].values()
+        ]
+        db = fmt(sample.get("sqlite_mb"), 2)
+        add(f"| {sample['invocations']:,} | {' | '.join(cells)} | {db} | {sample['label']} |")
     worst, growth, late = memory_summary(mem)
     add("")
     add(
         f"Largest RSS {worst:.1f} MB; growth since warm-up {growth:+.1f} MB; over the second "
-        f"half of the run {late:+.1f} MB (the flatness criterion: ≤ 0.5 MB)."
+        f"half of the run {late:+.1f} MB (flat: ≤ 1 MB over the second half, about 1.5 %)."
     )
     rss = results.get("overhead_rss", {})
     if rss:
@@ -634,9 +689,10 @@ def errors(results, runs, add):
         gate = results.get("quiet_gate", {})
         if gate:
             add(
-                f"Before each measured run the benchmark waited (bounded per run and in all) "
-                f"for other processes to use ≤ {gate['threshold_pct']:.0f} % of the "
-                f"machine: it waited {gate['waited_s']:.0f} s in all and started "
+                "Before each measured run the benchmark waited (bounded per run and in all) "
+                "for other processes and hypervisor steal to take ≤ "
+                f"{gate['threshold_pct']:.0f} % of the machine: it waited "
+                f"{gate['waited_s']:.0f} s in all and started "
                 f"{gate['gave_up']} runs without the machine being that quiet."
             )
             add("")
@@ -655,6 +711,18 @@ def errors(results, runs, add):
             )
             + "."
         )
+        stolen = [r for r in allruns if r.get("steal_pct", 0) >= 20]
+        if stolen:
+            add("")
+            add(
+                f"{len(stolen)} runs lost ≥ 20 % of the machine to the hypervisor (steal): "
+                + ", ".join(
+                    f"{r['phase']} {r['target']} c={r['c']} ({r['steal_pct']:.0f} %)"
+                    for r in stolen[:15]
+                )
+                + ("…" if len(stolen) > 15 else "")
+                + "."
+            )
         add("")
     add(
         f"{len(allruns)} load runs, {total:,} requests, **{errs} errors / non-2xx / unchecked "
@@ -724,3 +792,16 @@ def update_results_md(path, generated):
         )
     with open(path, "w") as file:
         file.write(text)
+
+
+if __name__ == "__main__":
+    # Re-render a saved run: python bench/report.py bench/out/results.json [bench/RESULTS.md]
+    import json
+    import sys
+
+    with open(sys.argv[1]) as file:
+        rendered = render(json.load(file))
+    if len(sys.argv) > 2:
+        update_results_md(sys.argv[2], rendered)
+    else:
+        print(rendered)

@@ -30,13 +30,21 @@ from importlib import metadata
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench import lib  # noqa: E402
+from bench import report  # noqa: E402
+
+# Everything below runs a copy of the code taken now, so edits to the tree during the run
+# cannot mix two versions of the app in one measurement.
+WORKDIR = tempfile.mkdtemp(prefix="invoker-bench-")
+SNAPSHOT, CODE_DIGEST = lib.snapshot(WORKDIR)
+sys.path.insert(0, SNAPSHOT)
+
 import redis  # noqa: E402
 import requests  # noqa: E402
 
 from app.sandbox.functions import DEMO  # noqa: E402
 from app.sandbox.functions import ECHO  # noqa: E402
 from app.store import JSONFileCache  # noqa: E402
-from bench import lib  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 PLAN = {
@@ -55,7 +63,7 @@ PLAN = {
         "store_reps": 2,
         "store_seconds": 6,
         "token_lifetime": 20,
-        "refresh_backends": ("filesystem", "redis"),
+        "refresh_backends": ("filesystem", "redis", "filesystem, gevent 2"),
         "breakdown_n": 1000,
     },
     True: {
@@ -82,20 +90,49 @@ SLOW_USERS = 64
 SLOW_DELAY = 1.0
 REFRESH_USERS = 50
 EXTRA_FUNCTIONS = 2000
+FIRST_FILLER = "Filler 00001"  # a generated function's name, on the page (first page if paged)
 INVOKE_PATH = f"/functions/{ECHO}"
 STUB_PATH = f"/api/account/12345678/lambdas/{ECHO}/invoke"
 GUNICORN = os.path.join(lib.BIN, "gunicorn")
 USERS = ("agent", "admin")
-TARGETS = {  # name: (concurrencies, gunicorn arguments, extra environment)
-    "thin forwarder (b)": (CONCURRENCY, (), {}),
-    "app, gthread 2×16 (gunicorn.conf.py)": (CONCURRENCY, (), {}),
-    "app, sync 2": (CONCURRENCY, ("-k", "sync", "--threads", "1"), {}),
-    "app, gevent 2": (CONCURRENCY, ("-k", "gevent"), {}),
-    "app, gthread, LOG_LEVEL=WARNING": ((8,) if not QUICK else (), (), {"LOG_LEVEL": "WARNING"}),
-}
-APP = "app, gthread 2×16 (gunicorn.conf.py)"
+CONF = lib.gunicorn_settings(SNAPSHOT)
+
+
+def describe(worker_class, workers, threads):
+    if worker_class == "gthread":
+        return f"gthread {workers}×{threads}"
+    return f"{worker_class} {workers}"
+
+
+# The app as gunicorn.conf.py runs it, and the worker classes it is compared with (same
+# settings file, only -k/--threads overridden; never two rows for the same configuration).
+APP = f"app, {describe(CONF['worker_class'], CONF['workers'], CONF['threads'])} (gunicorn.conf.py)"
 FWD = "thin forwarder (b)"
 DIRECT = "requests → stub (a)"
+WORKER_VARIANTS = [  # label, gunicorn arguments, environment
+    (f"app, sync {CONF['workers']}", ("-k", "sync", "--threads", "1"), {}),
+    (f"app, gthread {CONF['workers']}×16", ("-k", "gthread", "--threads", "16"), {}),
+    (f"app, gthread {CONF['workers']}×64", ("-k", "gthread", "--threads", "64"), {}),
+    (f"app, gevent {CONF['workers']}", ("-k", "gevent"), {}),
+]
+WORKER_VARIANTS = [v for v in WORKER_VARIANTS if v[0] not in APP]
+TARGETS = {  # name: (concurrencies, gunicorn arguments, extra environment)
+    FWD: (CONCURRENCY, (), {}),
+    APP: (CONCURRENCY, (), {}),
+    **{label: (CONCURRENCY, args, env) for label, args, env in WORKER_VARIANTS},
+    "app, LOG_LEVEL=WARNING (gunicorn.conf.py)": (
+        (8,) if not QUICK else (),
+        (),
+        {"LOG_LEVEL": "WARNING"},
+    ),
+}
+
+
+# The slow gateway per worker configuration; sync last (it leaves a queue of 1 s calls behind).
+SLOW_CONFIGS = [(APP, "slow conf", (), {})] + sorted(
+    ((label, f"slow {label}", args, env) for label, args, env in WORKER_VARIANTS),
+    key=lambda config: "sync" in config[0],
+)
 
 
 def settle(stub, quiet_s=0.3, limit_s=10):
@@ -124,6 +161,15 @@ def server_times(log_path, offset, path):
     return [float(x) for x in re.findall(rf'"GET {re.escape(path)}" 200 \d+ (\d+)ms', text)]
 
 
+def sqlite_mb(instance):
+    """Size of the history database and its write-ahead log, in MB."""
+    total = 0
+    for suffix in ("", "-wal"):
+        path = os.path.join(instance, "userdata.sqlite3" + suffix)
+        total += os.path.getsize(path) if os.path.exists(path) else 0
+    return total / 1e6
+
+
 def read(path):
     with open(path, errors="replace") as file:
         return file.read()
@@ -135,9 +181,16 @@ def say(text):
 
 class Bench:
     def __init__(self):
-        self.workdir = tempfile.mkdtemp(prefix="invoker-bench-")
+        self.workdir = WORKDIR
         self.procs = lib.Processes(self.workdir)
-        self.results = {"plan": dict(PLAN), "quick": QUICK, "runs": []}
+        self.results = {
+            "plan": dict(PLAN),
+            "quick": QUICK,
+            "runs": [],
+            "app_label": APP,
+            "gunicorn_conf": CONF,
+            "code_digest": CODE_DIGEST,
+        }
         self.ports = {}
         self.redirects = []
         self.gate = lib.QuietGate(per_run_s=3 if QUICK else 10, total_s=30 if QUICK else 150)
@@ -309,6 +362,7 @@ class Bench:
         stub_before = settle(stub) if stub else 0
         self.gate.wait()
         ticks = server.cpu_ticks() if server else 0
+        per_worker = {pid: lib.pid_cpu_ticks(pid) for pid in server.workers()} if server else {}
         noise = lib.Noise()
         lists_before = lib.get_json(sandbox + "/_sandbox/calls") if sandbox else {}
         url = server.url if server else stub
@@ -323,6 +377,10 @@ class Bench:
             result["cpu_ms"] = (
                 (server.cpu_ticks() - ticks) * 1000 / lib.CLK_TCK / max(1, result["good"])
             )
+            # How the load spread over the workers: each one's share of the workers' CPU.
+            spent = [max(0, lib.pid_cpu_ticks(p) - before) for p, before in per_worker.items()]
+            if len(spent) > 1 and sum(spent) > 0:
+                result["worker_shares"] = sorted((x / sum(spent) for x in spent), reverse=True)
         if stub:
             result["gateway_calls"] = settle(stub) - stub_before
         if sandbox:
@@ -340,6 +398,7 @@ class Bench:
             f"p50 {result['p50']:8.2f} ms  p99 {result['p99']:8.2f} ms"
             + (f"  cpu {result['cpu_ms']:.2f} ms/req" if "cpu_ms" in result else "")
             + (f"  [others {result['others_pct']:.0f} %]" if result["others_pct"] >= 5 else "")
+            + (f"  [steal {result['steal_pct']:.0f} %]" if result["steal_pct"] >= 5 else "")
             + flag
         )
         return result
@@ -367,11 +426,8 @@ class Bench:
         self.redis = self.start_redis()
         self.stub = self.start_stub("stub")
         self.slow_stub = self.start_stub("stub-slow", SLOW_DELAY)
-        names = [f"overhead {t}" for t in TARGETS] + [
-            "slow gthread",
-            "slow gthread32",
-            "slow sync",
-            "slow gevent",
+        names = [f"overhead {t}" for t in TARGETS] + [name for _, name, _, _ in SLOW_CONFIGS]
+        names += [
             "functions page",
             "memory",
             "store filesystem",
@@ -489,13 +545,7 @@ class Bench:
             timeout_s=40,
             stub=self.slow_stub,
         )
-        configs = [
-            ("app, gthread 2×16 (gunicorn.conf.py)", "slow gthread", (), {}),
-            ("app, gthread 2×32 (THREADS=32)", "slow gthread32", (), {"THREADS": "32"}),
-            ("app, gevent 2", "slow gevent", ("-k", "gevent"), {}),
-            ("app, sync 2", "slow sync", ("-k", "sync", "--threads", "1"), {}),
-        ]
-        for target, name, args, env in configs:
+        for target, name, args, env in SLOW_CONFIGS:
             try:
                 server = self.start_app(
                     name, self.sandbox, self.instance, self.slow_stub, args, env
@@ -555,7 +605,7 @@ class Bench:
                 )
                 cold.append((time.perf_counter() - started) * 1000)
                 size = len(page.content)
-                if page.status_code != 200 or f"of {total} functions" not in page.text:
+                if page.status_code != 200 or FIRST_FILLER not in page.text:
                     raise RuntimeError(f"functions page: HTTP {page.status_code}")
             # The upstream part of a first view: faasUI's list itself, with a user's token.
             store = JSONFileCache(os.path.join(instance, "store"), threshold=0)
@@ -575,7 +625,7 @@ class Bench:
         rss_after = [m["rss"] for m in server.worker_memory().values()]
         lines = [f"invoker_session={sid}" for sid in signed["sids"]]
         cookies = lib.write_lines(os.path.join(self.workdir, "sessions-fn.txt"), lines)
-        expect = f"of {total} functions"
+        expect = FIRST_FILLER
         self.warm(
             server,
             1,
@@ -651,26 +701,35 @@ class Bench:
             LP_DEMO_MODE="0",
             BENCH_SIDS=",".join(sids),
         )
-        done = subprocess.run(
-            [sys.executable, os.path.join(lib.BENCH, "gcprobe.py")],
-            cwd=lib.ROOT,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH{")), None)
-        if line is None:
-            say(f"  gc probe failed: {done.stderr[-800:]}")
+        found = self.helper("gcprobe.py", environ, "gcprobe")
+        if found is None:
             return None
-        found = json.loads(line[5:])
         say(
             f"  in-process: {found['mb_per_cached_list']:.1f} MB per cached list; "
             f"{found['full_collections']} full GCs in {found['renders']} renders, "
             f"{found['full_collection_ms_mean']:.0f} ms each"
         )
         return found
+
+    def helper(self, script, environ, name, timeout_s=600):
+        """Run an in-process helper; its log lines go to a file, as gunicorn's go to its log."""
+        log_path = os.path.join(self.workdir, f"{name}.log")
+        with open(log_path, "w") as log:
+            done = subprocess.run(
+                [sys.executable, os.path.join(lib.BENCH, script)],
+                cwd=lib.ROOT,
+                env=environ,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                timeout=timeout_s,
+                check=False,
+            )
+        line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH{")), None)
+        if line is None:
+            say(f"  {name} failed: {read(log_path)[-1500:]}")
+            return None
+        return json.loads(line[5:])
 
     def phase_memory(self):
         target = PLAN["mem_invocations"]
@@ -697,7 +756,14 @@ class Bench:
             done += self.run(
                 "memory", "load", server, 32, PLAN["mem_chunk"], self.sessions_file, stub=self.stub
             )["good"]
-            samples.append({"invocations": done, "label": "", "workers": self.rss(server)})
+            samples.append(
+                {
+                    "invocations": done,
+                    "label": "",
+                    "workers": self.rss(server),
+                    "sqlite_mb": sqlite_mb(self.instance),
+                }
+            )
         time.sleep(2)
         samples.append(
             {"invocations": done, "label": "idle after the run", "workers": self.rss(server)}
@@ -849,15 +915,19 @@ class Bench:
             "sandbox-refresh", SANDBOX_TOKEN_LIFETIME=str(lifetime), SANDBOX_RATE_LIMIT="1000000"
         )
         self.results["refresh"] = {}
-        for backend in PLAN["refresh_backends"]:
+        for label in PLAN["refresh_backends"]:
+            backend = label.split(",")[0]
+            args = ("-k", "gevent") if "gevent" in label else ()
             if backend == "redis" and self.redis is None:
                 continue
-            instance = os.path.join(self.workdir, f"instance-refresh-{backend}")
+            instance = os.path.join(self.workdir, f"instance-refresh-{label.replace(' ', '_')}")
             env = {"SESSION_BACKEND": backend}
             if backend == "redis":
                 env["REDIS_URL"] = self.redis["url"].replace("/0", "/1")
             # The gateway is the sandbox's own: it checks every token's expiry for real.
-            server = self.start_app(f"refresh {backend}", sandbox, instance, None, env=env)
+            server = self.start_app(
+                f"refresh {label}", sandbox, instance, None, args=args, env=env
+            )
             signed = lib.sign_in_many(server.url, REFRESH_USERS, ECHO, USERS)
             path = lib.write_lines(
                 os.path.join(self.workdir, f"sessions-r-{backend}.txt"), signed["lines"]
@@ -871,7 +941,7 @@ class Bench:
             before = lib.get_json(sandbox + "/_sandbox/calls")
             result = self.run(
                 "refresh",
-                backend,
+                label,
                 server,
                 REFRESH_USERS,
                 seconds,
@@ -881,7 +951,7 @@ class Bench:
             )
             after = lib.get_json(sandbox + "/_sandbox/calls")
             records = self.token_records(backend, instance, signed["sids"], env)
-            self.results["refresh"][backend] = {
+            self.results["refresh"][label] = {
                 "users": REFRESH_USERS,
                 "seconds": seconds,
                 "window_ok": time.time() < second,
@@ -894,9 +964,9 @@ class Bench:
                 "records": len(records),
             }
             say(
-                f"  {backend}: refresh calls {self.results['refresh'][backend]['refresh_calls']}"
+                f"  {label}: refresh calls {self.results['refresh'][label]['refresh_calls']}"
                 f" for {REFRESH_USERS} users, token records refreshed once "
-                f"{self.results['refresh'][backend]['records_refreshed_once']}, errors "
+                f"{self.results['refresh'][label]['records_refreshed_once']}, errors "
                 f"{result['errors']}"
             )
             self.scan_log(server)
@@ -950,20 +1020,10 @@ class Bench:
                 BENCH_BREAKDOWN_N=PLAN["breakdown_n"],
                 **env,
             )
-            done = subprocess.run(
-                [sys.executable, os.path.join(lib.BENCH, "breakdown.py")],
-                cwd=lib.ROOT,
-                env=environ,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-            line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH{")), None)
-            if line is None:
-                say(f"  breakdown ({backend}) failed: {done.stderr[-1500:]}")
+            found = self.helper("breakdown.py", environ, f"breakdown-{backend}")
+            if found is None:
                 continue
-            self.results["breakdown"][backend] = json.loads(line[5:])
+            self.results["breakdown"][backend] = found
             data = self.results["breakdown"][backend]
             say(
                 f"  {backend}: app {data['app_plain']['cpu_ms']:.2f} ms CPU/request in-process,"
@@ -1027,20 +1087,18 @@ class Bench:
             "gave_up": self.gate.gave_up,
             "threshold_pct": self.gate.threshold,
         }
-        from bench import report
-
-        text = report.render(self.results)
-        out = os.path.join(lib.BENCH, "out")
+        out = os.path.join(lib.LIVE, "bench", "out")
         os.makedirs(out, exist_ok=True)
         name = "results-quick" if QUICK else "results"
         with open(os.path.join(out, name + ".json"), "w") as file:
             json.dump(self.results, file, indent=1, default=str)
+        text = report.render(self.results)
         if QUICK:
             target = os.path.join(out, "RESULTS-quick.md")
             with open(target, "w") as file:
                 file.write(text)
         else:
-            target = os.path.join(lib.BENCH, "RESULTS.md")
+            target = os.path.join(lib.LIVE, "bench", "RESULTS.md")
             report.update_results_md(target, text)
         say("\n" + text)
         say(f"Written to {target} (raw data in {out}/{name}.json; logs in {self.workdir})")
@@ -1088,22 +1146,8 @@ def machine():
         "greenlet",
         "packaging",
     ]
-    head = command(["git", "-C", lib.ROOT, "rev-parse", "--short", "HEAD"])
-    dirty = command(
-        [
-            "git",
-            "-C",
-            lib.ROOT,
-            "diff",
-            "--stat",
-            "HEAD",
-            "--",
-            "app",
-            "templates",
-            "gunicorn.conf.py",
-            "wsgi.py",
-        ]
-    )
+    head = command(["git", "-C", lib.LIVE, "rev-parse", "--short", "HEAD"])
+    dirty = command(["git", "-C", lib.LIVE, "diff", "--stat", "HEAD", "--", *lib.CODE])
     return {
         "cores": os.cpu_count(),
         "cpu": cpu,
@@ -1115,7 +1159,8 @@ def machine():
         "packages": {p: version(p) for p in packages},
         "wrk": command(["dpkg-query", "-W", "-f", "${Version}", "wrk"]),
         "redis_server": command(["dpkg-query", "-W", "-f", "${Version}", "redis-server"]),
-        "git": head + (" + uncommitted changes to app/" if dirty else ""),
+        "git": head + (" + uncommitted changes to the code under test" if dirty else ""),
+        "code_digest": CODE_DIGEST,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
