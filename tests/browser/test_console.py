@@ -27,7 +27,7 @@ def test_sign_in_as_agent_through_the_sandbox(page, servers):
 def test_functions_list(page):
     page.locator("header").get_by_role("link", name="Functions", exact=True).click()
     expect(page.get_by_role("heading", name="Functions")).to_be_visible()
-    expect(page.get_by_text("9 of 9 functions.")).to_be_visible()
+    expect(page.get_by_text("1–9 of 9 matching (9 functions in the account).")).to_be_visible()
     rows = page.locator("table.list tbody tr")
     expect(rows).to_have_count(9)
     greeting = page.get_by_role("link", name="Greeting", exact=True)
