@@ -35,10 +35,12 @@ class Runs:
         self.runs = runs
 
     def select(self, phase, target=None, c=None):
+        """The runs of a cell, leaving out disturbed runs that were run again."""
         return [
             r
             for r in self.runs
             if r["phase"] == phase
+            and not r.get("noisy")
             and (target is None or r["target"] == target)
             and (c is None or r["c"] == c)
         ]
@@ -125,6 +127,7 @@ def render(results):
     storage(results, runs, add)
     refresh(results, add)
     breakdown(results, add)
+    sqlite(results, add)
     errors(results, runs, add)
     return "\n".join(out) + "\n"
 
@@ -179,7 +182,7 @@ def evaluate(results, runs):
         )
         found.append(
             (
-                "functions page p99 ≤ 100 ms, first view of a session (list fetched from faasUI)",
+                "functions page p99 ≤ 100 ms, first view of a session (faasUI asked)",
                 f"p99 {page['cold_p99']:.1f} ms (p50 {page['cold_p50']:.1f})",
                 page["cold_p99"] <= 100,
             )
@@ -438,7 +441,8 @@ def functions_page(results, add):
     add("| measurement | p50 ms | p99 ms | req/s | CPU ms/page | errors |")
     add("|---|---|---|---|---|---|")
     add(
-        f"| first view per session (list fetched from faasUI), sequential, "
+        f"| first view of each session (faasUI asked: the full list, or a permission probe if "
+        f"the worker's list is fresh), sequential, "
         f"n={len(page['cold_ms'])} | {page['cold_p50']:.1f} | {page['cold_p99']:.1f} | – | – "
         "| 0 |"
     )
@@ -676,6 +680,23 @@ def breakdown(results, add):
     add("")
 
 
+def sqlite(results, add):
+    data = results.get("sqlite")
+    if not data:
+        return
+    add("### 8. The history write alone: SQLite's one-writer lock, 2 processes × N threads")
+    add("")
+    add("| writers | writes/s | p50 ms | p99 ms | max ms | errors |")
+    add("|---|---|---|---|---|---|")
+    for threads, row in data.items():
+        first = f" ({row['first_error'][:60]})" if row["errors"] else ""
+        add(
+            f"| 2 × {threads} | {row['writes_per_s']:,.0f} | {row['p50_ms']:.1f} | "
+            f"{row['p99_ms']:.1f} | {row['max_ms']:,.0f} | {row['errors']}{first} |"
+        )
+    add("")
+
+
 def errors(results, runs, add):
     allruns = runs.runs
     total = sum(r["requests"] for r in allruns)
@@ -693,7 +714,9 @@ def errors(results, runs, add):
                 "for other processes and hypervisor steal to take ≤ "
                 f"{gate['threshold_pct']:.0f} % of the machine: it waited "
                 f"{gate['waited_s']:.0f} s in all and started "
-                f"{gate['gave_up']} runs without the machine being that quiet."
+                f"{gate['gave_up']} runs without the machine being that quiet. "
+                f"{gate.get('reruns', 0)} runs lost more than {gate.get('noisy_pct', 25):.0f} % "
+                "of the machine and were run again (the tables use the repeat)."
             )
             add("")
         add(
@@ -788,7 +811,7 @@ def update_results_md(path, generated):
             text = text.rstrip("\n") + "\n\n" + block
     else:
         text = (
-            "# Benchmarks\n\nRun with `make bench` (see bench/README in the Makefile).\n\n" + block
+            "# Benchmarks\n\nRun with `make bench` (`BENCH_QUICK=1` for a smoke run).\n\n" + block
         )
     with open(path, "w") as file:
         file.write(text)

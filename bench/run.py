@@ -71,21 +71,22 @@ PLAN = {
         "seconds": 2,
         "warm": 1,
         "sessions": 64,
-        "slow_seconds": 4,
-        "slow_warm": 2,
-        "fn_sessions": 8,
-        "fn_seconds": 3,
-        "mem_invocations": 1_000,
+        "slow_seconds": 3,
+        "slow_warm": 0,
+        "fn_sessions": 5,
+        "fn_seconds": 2,
+        "mem_invocations": 600,
         "mem_chunk": 2,
-        "store_sessions": 100,
+        "store_sessions": 50,
         "store_reps": 1,
-        "store_seconds": 3,
+        "store_seconds": 2,
         "token_lifetime": 10,
         "refresh_backends": ("filesystem",),
-        "breakdown_n": 200,
+        "breakdown_n": 150,
     },
 }[QUICK]
 CONCURRENCY = (1, 8, 32)
+NOISY = 25.0  # % of the machine that other processes + steal took: the run counts as disturbed
 SLOW_USERS = 64
 SLOW_DELAY = 1.0
 REFRESH_USERS = 50
@@ -119,7 +120,7 @@ WORKER_VARIANTS = [v for v in WORKER_VARIANTS if v[0] not in APP]
 TARGETS = {  # name: (concurrencies, gunicorn arguments, extra environment)
     FWD: (CONCURRENCY, (), {}),
     APP: (CONCURRENCY, (), {}),
-    **{label: (CONCURRENCY, args, env) for label, args, env in WORKER_VARIANTS},
+    **{label: ((8,) if QUICK else CONCURRENCY, args, env) for label, args, env in WORKER_VARIANTS},
     "app, LOG_LEVEL=WARNING (gunicorn.conf.py)": (
         (8,) if not QUICK else (),
         (),
@@ -194,6 +195,7 @@ class Bench:
         self.ports = {}
         self.redirects = []
         self.gate = lib.QuietGate(per_run_s=3 if QUICK else 10, total_s=30 if QUICK else 150)
+        self.retries = 5 if QUICK else 20
 
     # --- infrastructure ------------------------------------------------------------------------
 
@@ -313,8 +315,61 @@ class Bench:
         stub=None,
         sandbox=None,
         extra=None,
+        retry=True,
     ):
-        """One wrk run against a server, with CPU, gateway calls and faasUI lists counted."""
+        """One wrk run against a server, with CPU, gateway calls and faasUI lists counted.
+
+        A run disturbed by other processes or hypervisor steal (> NOISY % of the machine) is
+        kept but marked, and run again while the retry budget lasts."""
+        while True:
+            result = self._run_alive(
+                phase,
+                target,
+                server,
+                connections,
+                seconds,
+                sessions,
+                path=path,
+                method=method,
+                kind=kind,
+                expect=expect,
+                timeout_s=timeout_s,
+                rep=rep,
+                stub=stub,
+                sandbox=sandbox,
+                extra=extra,
+            )
+            if not retry or not self.noisy(result):
+                return result
+
+    def noisy(self, result):
+        """Mark a disturbed run and say whether to run it again (bounded by the budget)."""
+        if result["others_pct"] + result["steal_pct"] <= NOISY or self.retries <= 0:
+            return False
+        result["noisy"] = True
+        self.retries -= 1
+        say(f"    (disturbed: {result['others_pct'] + result['steal_pct']:.0f} % taken; again)")
+        return True
+
+    def _run_alive(
+        self,
+        phase,
+        target,
+        server,
+        connections,
+        seconds,
+        sessions,
+        *,
+        path,
+        method,
+        kind,
+        expect,
+        timeout_s,
+        rep,
+        stub,
+        sandbox,
+        extra,
+    ):
         for attempt in range(3):
             if server is not None and server.proc.poll() is not None:
                 self.revive(server)
@@ -404,12 +459,16 @@ class Bench:
         return result
 
     def run_direct(self, stub, connections, seconds, rep):
-        settle(stub)
-        self.gate.wait()
-        noise = lib.Noise()
-        result = lib.direct(stub + STUB_PATH, connections, seconds)
-        result.update(noise.done())
-        result.update(phase="overhead", target=DIRECT, c=connections, rep=rep)
+        while True:
+            settle(stub)
+            self.gate.wait()
+            noise = lib.Noise()
+            result = lib.direct(stub + STUB_PATH, connections, seconds)
+            result.update(noise.done())
+            result.update(phase="overhead", target=DIRECT, c=connections, rep=rep)
+            if not self.noisy(result):
+                break
+            self.results["runs"].append(result)
         self.results["runs"].append(result)
         say(
             f"  overhead  {DIRECT:44} c={connections:<3} {result['rps']:9.1f}/s "
@@ -557,7 +616,8 @@ class Bench:
             self.ensure_sessions(server)
             lines = read(self.sessions_file).split("\n")[:SLOW_USERS]
             slow_sessions = lib.write_lines(os.path.join(self.workdir, "sessions-64.txt"), lines)
-            if "sync" not in target:  # a sync warm-up would leave a 30 s queue behind
+            # A sync warm-up would leave a 30 s queue of slow calls behind.
+            if "sync" not in target and PLAN["slow_warm"]:
                 self.warm(
                     server,
                     SLOW_USERS,
@@ -711,6 +771,21 @@ class Bench:
         )
         return found
 
+    def phase_sqlite(self):
+        say("\n== 8. The history write alone: SQLite's one writer, 2 processes × N threads ==")
+        seconds = 1 if QUICK else 4
+        found = self.helper(
+            "sqliteprobe.py", lib.base_env(BENCH_SQLITE_SECONDS=seconds), "sqliteprobe"
+        )
+        if found:
+            self.results["sqlite"] = found
+            for threads, row in found.items():
+                say(
+                    f"  2 × {threads:>2} threads: {row['writes_per_s']:6.0f} writes/s, p50 "
+                    f"{row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, max {row['max_ms']:.0f}"
+                    f" ms, errors {row['errors']}"
+                )
+
     def helper(self, script, environ, name, timeout_s=600):
         """Run an in-process helper; its log lines go to a file, as gunicorn's go to its log."""
         log_path = os.path.join(self.workdir, f"{name}.log")
@@ -742,7 +817,7 @@ class Bench:
         done = 0
         for _ in range(10):  # warm-up: the first 1,000 invocations
             done += self.run(
-                "memory", "warm-up", server, 32, 2, self.sessions_file, stub=self.stub
+                "memory", "warm-up", server, 32, 2, self.sessions_file, stub=self.stub, retry=False
             )["good"]
             if done >= 1000:
                 break
@@ -754,7 +829,14 @@ class Bench:
             if done >= target + samples[1]["invocations"]:
                 break
             done += self.run(
-                "memory", "load", server, 32, PLAN["mem_chunk"], self.sessions_file, stub=self.stub
+                "memory",
+                "load",
+                server,
+                32,
+                PLAN["mem_chunk"],
+                self.sessions_file,
+                stub=self.stub,
+                retry=False,
             )["good"]
             samples.append(
                 {
@@ -1067,6 +1149,7 @@ class Bench:
             self.phase_store,
             self.phase_refresh,
             self.phase_breakdown,
+            self.phase_sqlite,
         ]
         try:
             for phase in phases:
@@ -1086,6 +1169,8 @@ class Bench:
             "waited_s": self.gate.waited,
             "gave_up": self.gate.gave_up,
             "threshold_pct": self.gate.threshold,
+            "noisy_pct": NOISY,
+            "reruns": sum(1 for r in self.results["runs"] if r.get("noisy")),
         }
         out = os.path.join(lib.LIVE, "bench", "out")
         os.makedirs(out, exist_ok=True)
