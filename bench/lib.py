@@ -443,6 +443,7 @@ def shape(raw):
         "p90": raw["p90"] / 1000,
         "p99": raw["p99"] / 1000,
         "max": raw["max"] / 1000,
+        "mean": raw.get("mean", 0) / 1000,
         "good": raw["good"],
         "bad": raw["bad"],
         "socket_errors": socket_errors,

@@ -92,8 +92,8 @@ function done(summary, latency, requests)
   io.write(string.format(
     'BENCH{"requests":%d,"duration_us":%d,"good":%d,"bad":%d,"connect":%d,"read":%d,'
       .. '"write":%d,"status":%d,"timeout":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d,'
-      .. '"first_bad":"%s"}\n',
+      .. '"mean":%d,"first_bad":"%s"}\n',
     summary.requests, summary.duration, g, b, e.connect, e.read, e.write, e.status,
     e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.max, first))
+    latency.max, math.floor(latency.mean), first))
 end

@@ -215,7 +215,7 @@ def evaluate(results, runs):
         found.append(
             (
                 "worker RSS ≤ 80 MB and flat after "
-                f"{results['plan']['mem_invocations']:,} invocations",
+                f"{mem['samples'][-1]['invocations']:,} invocations",
                 f"max {worst:.1f} MB; +{growth:.1f} MB since warm-up, "
                 f"+{late:.1f} MB over the second half",
                 worst <= 80 and late <= 1.0,
@@ -413,20 +413,27 @@ def slow(results, runs, add):
     ideal = runs.stat("slow", "stub itself (wrk)", 64, "rps")
     seconds = results["plan"]["slow_seconds"]
     add(
+        "Throughput is answers per second over the whole run; “closed-loop” is 64 ÷ the mean "
+        "latency (Little's law), which needs no ramp correction but over-states a server whose "
+        "queue never settles within the run (sync)."
+    )
+    add("")
+    add(
         f"Each run lasts {seconds} s and starts with no request answered for the first second, "
         f"so even the stub itself reaches only ≈ {(seconds - 1) / seconds * 64:.0f}/s: the ideal "
         "is that row, the same 64 users calling the stub directly."
     )
     add("")
     add(
-        "| config | req/s | % of ideal (stub row) | % of 64/s | p50 ms | p99 ms | CPU ms/req "
-        "| errors |"
+        "| config | req/s | % of ideal (stub row) | % of 64/s | closed-loop req/s | p50 ms "
+        "| p99 ms | CPU ms/req | errors |"
     )
-    add("|---|---|---|---|---|---|---|---|")
+    add("|---|---|---|---|---|---|---|---|---|")
     for r in runs.select("slow"):
         of_ideal = f"{r['rps'] / ideal * 100:.0f} %" if ideal else "–"
         add(
             f"| {r['target']} | {r['rps']:.1f} | {of_ideal} | {r['rps'] / IDEAL_SLOW * 100:.0f} %"
+            f" | {fmt(IDEAL_SLOW / r['mean'] * 1000 if r.get('mean') else None, 1)}"
             f" | {r['p50']:.0f} | {r['p99']:.0f} | {fmt(r.get('cpu_ms'), 2)} | {r['errors']} |"
         )
     add("")
@@ -686,13 +693,14 @@ def sqlite(results, add):
         return
     add("### 8. The history write alone: SQLite's one-writer lock, 2 processes × N threads")
     add("")
-    add("| writers | writes/s | p50 ms | p99 ms | max ms | errors |")
-    add("|---|---|---|---|---|---|")
+    add("| writers | writes/s | p50 ms | p99 ms | max ms | RSS growth per process | errors |")
+    add("|---|---|---|---|---|---|---|")
     for threads, row in data.items():
         first = f" ({row['first_error'][:60]})" if row["errors"] else ""
         add(
             f"| 2 × {threads} | {row['writes_per_s']:,.0f} | {row['p50_ms']:.1f} | "
-            f"{row['p99_ms']:.1f} | {row['max_ms']:,.0f} | {row['errors']}{first} |"
+            f"{row['p99_ms']:.1f} | {row['max_ms']:,.0f} | "
+            f"{fmt(row.get('rss_growth_mb'), 1, ' MB')} | {row['errors']}{first} |"
         )
     add("")
 

@@ -35,8 +35,14 @@ ENTRY = {
 }
 
 
+def rss_mb():
+    with open("/proc/self/statm") as file:
+        return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
 def worker(path, threads, seconds, queue):
     store = SQLiteUserData(path)
+    rss_before = rss_mb()
     latencies, errors = [], []
     deadline = time.monotonic() + seconds
 
@@ -54,7 +60,7 @@ def worker(path, threads, seconds, queue):
         thread.start()
     for thread in pool:
         thread.join(seconds + 30)
-    queue.put((latencies, errors))
+    queue.put((latencies, errors, rss_mb() - rss_before))
 
 
 def main():
@@ -87,6 +93,8 @@ def main():
                 "max_ms": latencies[-1] * 1000,
                 "errors": len(errors),
                 "first_error": errors[0] if errors else "",
+                # Each thread keeps its own connection (and page cache): memory per process.
+                "rss_growth_mb": max(p[2] for p in parts),
             }
     print("BENCH" + json.dumps(found), flush=True)
 
