@@ -30,6 +30,8 @@ RUN pip install --no-cache-dir -r requirements.txt \
 # The code stays root-owned and read-only for the app; only /app/instance is writable (the
 # file session store and, in sandbox mode, the generated signing key).
 COPY app/ app/
+COPY liveperson_functions/ liveperson_functions/
+COPY sandbox/ sandbox/
 COPY templates/ templates/
 COPY static/ static/
 COPY wsgi.py gunicorn.conf.py ./

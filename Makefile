@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 
 run: $(VENV)/.installed
 	@if [ -z "$$LP_ACCOUNT_ID" ]; then \
-	  $(BIN)/python -m app.sandbox --host localhost --port 8001 & sandbox=$$!; \
+	  $(BIN)/python -m sandbox --host localhost --port 8001 & sandbox=$$!; \
 	  trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	  echo; \
 	  echo "  Functions Invoker: open http://127.0.0.1:8000 (Ctrl-C stops it and the sandbox)"; \
@@ -27,7 +27,7 @@ test: $(VENV)/.dev-installed system-deps
 	$(BIN)/pytest
 
 sandbox: $(VENV)/.installed
-	$(BIN)/python -m app.sandbox --host localhost --port 8001
+	$(BIN)/python -m sandbox --host localhost --port 8001
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .

@@ -6,12 +6,12 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config
-from .breaker import Breaker
-from .config import ConfigError
-from .discovery import Resolver
-from .store import open_store
-from .userdata import open_userdata
+from app import config
+from app.config import ConfigError
+from app.history.userdata import open_userdata
+from app.store import open_store
+from liveperson_functions.breaker import Breaker
+from liveperson_functions.discovery import Resolver
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -48,19 +48,19 @@ def create_app(overrides=None, instance_path=None):
         breaker=breakers["csds"],
     )
 
-    from . import admin
-    from . import auth
-    from . import console
-    from . import errors
-    from . import flow
-    from . import gateway
-    from . import headers
-    from . import health
-    from . import history
-    from . import logs
-    from . import sessions
-    from . import views
-    from .faas.cli import faas
+    from app import admin
+    from app import errors
+    from app import headers
+    from app import health
+    from app import logs
+    from app import sessions
+    from app import views
+    from app.auth import flow
+    from app.auth import views as auth
+    from app.console import gateway
+    from app.console import views as console
+    from app.history import views as history
+    from liveperson_functions.cli import faas
 
     logs.init_app(app)
     sessions.init_app(app, store)

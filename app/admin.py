@@ -12,11 +12,11 @@ from flask import render_template
 from flask import request
 from flask import session
 
-from . import tokens
-from .auth import login_required
-from .config import NAMES
-from .discovery import SERVICES
-from .discovery import DiscoveryError
+from app.auth import tokens
+from app.auth.views import login_required
+from app.config import NAMES
+from liveperson_functions.discovery import SERVICES
+from liveperson_functions.discovery import DiscoveryError
 
 bp = Blueprint("admin", __name__)
 

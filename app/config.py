@@ -4,9 +4,9 @@ import os
 import secrets
 from urllib.parse import urlsplit
 
-from .discovery import host_of
-from .discovery import is_loopback
-from .discovery import parse_domains
+from liveperson_functions.discovery import host_of
+from liveperson_functions.discovery import is_loopback
+from liveperson_functions.discovery import parse_domains
 
 SANDBOX_ACCOUNT = "12345678"
 SANDBOX_CLIENT = ("functions-invoker", "sandbox-secret")

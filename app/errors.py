@@ -10,14 +10,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import SecurityError
 
-from .auth import RESUMABLE
-from .auth import end_session
-from .auth import keep_form
-from .breaker import CircuitOpen
-from .discovery import DiscoveryError
-from .store import StoreError
-from .tokens import RefreshFailed
-from .tokens import SignInRequired
+from app.auth.tokens import RefreshFailed
+from app.auth.tokens import SignInRequired
+from app.auth.views import RESUMABLE
+from app.auth.views import end_session
+from app.auth.views import keep_form
+from app.store import StoreError
+from liveperson_functions.breaker import CircuitOpen
+from liveperson_functions.discovery import DiscoveryError
 
 PAGES = {
     400: ("Bad request", "The request could not be understood. Go back and try again."),

@@ -4,7 +4,7 @@ from flask import Blueprint
 from flask import current_app
 from flask import jsonify
 
-from .discovery import DiscoveryError
+from liveperson_functions.discovery import DiscoveryError
 
 bp = Blueprint("health", __name__)
 

@@ -13,8 +13,8 @@ from flask_session.base import Serializer
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
-from .store import RedisStore
-from .store import StoreError
+from app.store import RedisStore
+from app.store import StoreError
 
 KEY_PREFIX = "session:"
 # Pages that must answer while the store is down: load balancers and assets.

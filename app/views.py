@@ -11,9 +11,9 @@ from flask import render_template
 from flask import session
 from flask import url_for
 
-from . import flow
-from . import tokens
-from .auth import login_required
+from app.auth import flow
+from app.auth import tokens
+from app.auth.views import login_required
 
 bp = Blueprint("views", __name__)
 

@@ -21,7 +21,7 @@ import flask  # noqa: E402
 import redis  # noqa: E402
 
 import app as invoker  # noqa: E402
-from app.sandbox.functions import ECHO  # noqa: E402
+from sandbox.functions import ECHO  # noqa: E402
 
 N = int(os.environ.get("BENCH_BREAKDOWN_N", "1500"))
 WARM = 200
@@ -62,9 +62,9 @@ def module(dotted):
 
 
 def instrument(flask_app):
-    console, forms_mod = module("app.console"), module("app.forms")
-    snippets, tokens = module("app.snippets"), module("app.tokens")
-    client_mod = module("app.faas.client")
+    console, forms_mod = module("app.console.views"), module("app.console.forms")
+    snippets, tokens = module("app.console.snippets"), module("app.auth.tokens")
+    client_mod = module("liveperson_functions.client")
     from flask_wtf import csrf
 
     interface = flask_app.session_interface

@@ -2,8 +2,9 @@
 
 `python bench/direct.py URL CONCURRENCY SECONDS` runs CONCURRENCY callers for SECONDS, split
 like the app's workers: one process at concurrency 1, else 2 processes × CONCURRENCY/2 threads,
-each process with one `app.faas.transport.make_session()` pool. Every caller sends what the
-thin forwarder sends and decodes the JSON. Prints one line: BENCH{...} with the counts,
+each process with one `liveperson_functions.transport.make_session()` pool. Every caller
+sends what the thin forwarder sends and decodes the JSON. Prints one line: BENCH{...} with the
+counts,
 latency percentiles in µs and the callers' CPU per call.
 """
 
@@ -17,9 +18,9 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from app.faas.transport import CONNECT_TIMEOUT  # noqa: E402
-from app.faas.transport import INVOKE_READ_TIMEOUT  # noqa: E402
-from app.faas.transport import make_session  # noqa: E402
+from liveperson_functions.transport import CONNECT_TIMEOUT  # noqa: E402
+from liveperson_functions.transport import INVOKE_READ_TIMEOUT  # noqa: E402
+from liveperson_functions.transport import make_session  # noqa: E402
 
 PARAMS = [("v", "1"), ("externalSystem", "FunctionsInvoker")]
 

@@ -1,7 +1,7 @@
 """The thinnest Flask forwarder: one pooled `requests` POST to the gateway stub, its JSON back.
 
 Served exactly like the app (`gunicorn -c gunicorn.conf.py bench.forwarder:app`), with the HTTP
-client `app.faas` uses (`app.faas.transport.make_session`: keep-alive pool, trust_env off,
+client `liveperson_functions` uses (`transport.make_session`: keep-alive pool, trust_env off,
 retry policy), built lazily so each worker opens its own pool after fork. No session, no CSRF,
 no template: it is the yardstick the invoke path is compared with. The gateway URL comes from
 BENCH_GATEWAY_URL (the stub's invoke URL, the one the app calls).
@@ -16,9 +16,9 @@ import uuid
 from flask import Flask
 from flask import jsonify
 
-from app.faas.transport import CONNECT_TIMEOUT
-from app.faas.transport import INVOKE_READ_TIMEOUT
-from app.faas.transport import make_session
+from liveperson_functions.transport import CONNECT_TIMEOUT
+from liveperson_functions.transport import INVOKE_READ_TIMEOUT
+from liveperson_functions.transport import make_session
 
 URL = os.environ.get("BENCH_GATEWAY_URL", "")
 PARAMS = [("v", "1"), ("externalSystem", "FunctionsInvoker")]

@@ -42,9 +42,9 @@ sys.path.insert(0, SNAPSHOT)
 import redis  # noqa: E402
 import requests  # noqa: E402
 
-from app.sandbox.functions import DEMO  # noqa: E402
-from app.sandbox.functions import ECHO  # noqa: E402
 from app.store import JSONFileCache  # noqa: E402
+from sandbox.functions import DEMO  # noqa: E402
+from sandbox.functions import ECHO  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 PLAN = {
@@ -208,7 +208,7 @@ class Bench:
     def start_sandbox(self, name, **settings):
         port = lib.free_port()
         env = lib.base_env(SANDBOX_REDIRECT_URIS=",".join(self.redirects), **settings)
-        argv = [sys.executable, "-m", "app.sandbox", "--host", "127.0.0.1", "--port", str(port)]
+        argv = [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port)]
         url = f"http://127.0.0.1:{port}"
         proc = self.procs.start(name, argv, env, ready_url=url + "/_sandbox/calls")
         return proc, url

@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from app.userdata import SQLiteUserData  # noqa: E402
+from app.history.userdata import SQLiteUserData  # noqa: E402
 
 ENTRY = {
     "kind": "function",

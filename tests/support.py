@@ -9,6 +9,7 @@ import struct
 import subprocess
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
@@ -18,8 +19,11 @@ import requests
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.sandbox import Settings
-from app.sandbox import create_sandbox
+from sandbox import Settings
+from sandbox import create_sandbox
+
+# The repository's top folder, for tests that start its commands (gunicorn, the CLI, make).
+ROOT = Path(__file__).resolve().parents[1]
 
 FORM = re.compile(r'<form method="post" action="([^"]+)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -8,7 +8,7 @@ import shutil
 
 from playwright.sync_api import expect
 
-from app.sandbox import functions as demo
+from sandbox import functions as demo
 
 MISSING = "chromium not found: `make test` installs it (Debian package chromium)"
 # Without the background-networking switches, Chromium's own calls home (component updates,

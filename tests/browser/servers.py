@@ -1,6 +1,6 @@
 """The app under gunicorn and the sandbox on its own origin, as `make run` serves them.
 
-The sandbox runs as `python -m app.sandbox` on localhost, the app as `gunicorn -c
+The sandbox runs as `python -m sandbox` on localhost, the app as `gunicorn -c
 gunicorn.conf.py wsgi:app` on 127.0.0.1: two sites, so the sign-in redirect is cross-site,
 exactly as with the real Sentinel. Used by the browser tests and by `make screenshots`.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import requests
 
+from tests.support import ROOT
 from tests.support import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
@@ -86,7 +86,7 @@ class Servers:
         base = {"PATH": os.environ["PATH"], "PYTHONUNBUFFERED": "1"}
         self.sandbox = Process(
             "the sandbox",
-            [sys.executable, "-m", "app.sandbox", "--host", "localhost"]
+            [sys.executable, "-m", "sandbox", "--host", "localhost"]
             + ["--port", str(self.sandbox_port)],
             {
                 **base,

@@ -198,7 +198,7 @@ def image(tmp_path_factory):
 
 def compose_sandbox_command():
     """The demo profile's sandbox command (a JSON-style list in docker-compose.yml)."""
-    line = next(line for line in COMPOSE.read_text().splitlines() if '"app.sandbox"' in line)
+    line = next(line for line in COMPOSE.read_text().splitlines() if '"sandbox"' in line)
     return json.loads(line.split("command:", 1)[1])
 
 
@@ -212,7 +212,7 @@ def test_the_image_serves_the_app(image, tmp_path):
     url = f"http://127.0.0.1:{app_port}"
 
     argv = compose_sandbox_command()
-    assert argv[:3] == ["python", "-m", "app.sandbox"]
+    assert argv[:3] == ["python", "-m", "sandbox"]
     argv[argv.index("--host") + 1] = "localhost"
     argv[argv.index("--port") + 1] = str(sandbox_port)
     sandbox_env = {

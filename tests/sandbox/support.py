@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from tests.support import ROOT
 from tests.support import Browser
 
-ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "12345678"
 CALLBACK = "http://127.0.0.1:8000/callback"
 START_TIMEOUT = 30
@@ -113,7 +113,7 @@ class Caller:
 
 
 class SandboxProcess:
-    """`python -m app.sandbox …` in a child process, its banner read from stdout."""
+    """`python -m sandbox …` in a child process, its banner read from stdout."""
 
     BANNER = {
         "url": re.compile(r"^LivePerson sandbox on (\S+), account"),
@@ -124,7 +124,7 @@ class SandboxProcess:
     def __init__(self, args, log_path, env=None):
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.sandbox", *args],
+            [sys.executable, "-m", "sandbox", *args],
             cwd=ROOT,
             # Only the settings given here: none leak in from the developer's environment.
             env={

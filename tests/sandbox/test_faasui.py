@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.sandbox import functions as fn
+from sandbox import functions as fn
 from tests.support import calls
 from tests.support import sandbox_log
 

@@ -6,7 +6,7 @@ import uuid as uuidlib
 
 import pytest
 
-from app.sandbox import functions as fn
+from sandbox import functions as fn
 from tests.sandbox.support import ACCOUNT
 from tests.support import calls
 from tests.support import sandbox_log
@@ -143,7 +143,7 @@ def test_a_function_past_the_execution_limit_is_stopped(lp, app_token, code):
 
 
 def test_the_execution_limit_is_30_seconds_by_default():
-    from app.sandbox import Settings
+    from sandbox import Settings
 
     assert Settings().execution_limit == 30
 
@@ -322,7 +322,7 @@ def test_past_the_rate_limit_invocations_get_429_with_retry_after(lp, app_token)
 
 
 def test_the_default_rate_limit_is_generous():
-    from app.sandbox import Settings
+    from sandbox import Settings
 
     assert Settings().rate_limit >= 50
 

@@ -1,13 +1,13 @@
-"""`python -m app.sandbox`: https with a certificate made at start, and a plain-http gateway."""
+"""`python -m sandbox`: https with a certificate made at start, and a plain-http gateway."""
 
 import os
 
 import pytest
 import requests
 
-from app.sandbox import functions as fn
-from app.sandbox import tls
-from app.sandbox.__main__ import main
+from sandbox import functions as fn
+from sandbox import tls
+from sandbox.__main__ import main
 from tests.sandbox.support import ACCOUNT
 from tests.sandbox.support import SandboxProcess
 

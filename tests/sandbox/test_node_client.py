@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.sandbox import functions as fn
+from sandbox import functions as fn
 from tests.sandbox.support import ACCOUNT
 from tests.sandbox.support import ROOT
 from tests.sandbox.support import SandboxProcess

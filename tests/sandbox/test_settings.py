@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.sandbox import Settings
+from sandbox import Settings
 
 
 def test_defaults():

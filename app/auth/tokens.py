@@ -1,0 +1,318 @@
+"""The signed-in user's tokens: one record per session under its own store key, never in the
+session blob (a concurrent request rewriting the blob would restore a rotated-out refresh token).
+"""
+
+import contextlib
+import json
+import threading
+import time
+from urllib.parse import parse_qsl
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.requests_client import OAuth2Session
+from flask import current_app
+from flask import g
+from flask.signals import Namespace
+from joserfc import jws
+from joserfc.errors import JoseError
+
+from app.store import StoreError
+from liveperson_functions.breaker import CircuitOpen
+from liveperson_functions.discovery import DiscoveryError
+
+# LivePerson recommends refreshing every 30 minutes and sends no expires_in.
+DEFAULT_LIFETIME = 1800
+FATAL_REFRESH_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client"}
+TIMEOUT = 10  # seconds for each call to Sentinel
+MAX_ANSWER = 64 * 1024  # a token response is a few KB
+REVOKE_RETRIES = (5, 30, 120)  # seconds before each later attempt to revoke
+refreshed = Namespace().signal("token-refreshed")
+
+
+class SignInRequired(Exception):
+    """The user's sign-in has ended; the message says why."""
+
+
+class RefreshFailed(Exception):
+    """Sentinel could not refresh the token just now; the session is kept."""
+
+
+def endpoints():
+    """Return Sentinel's endpoints for the account, discovering its host."""
+    config = current_app.config
+    host = current_app.extensions["resolver"].base_url("sentinel")
+    base = f"{host}/sentinel/api/account/{config['LP_ACCOUNT_ID']}"
+    return {
+        "authorization_endpoint": f"{base}/authorize?v=1.0",
+        "token_endpoint": f"{base}/token?v=2.0",
+        "revocation_endpoint": f"{base}/token/revoke?v=1.0",
+    }
+
+
+def why(exc):
+    """Say in a few words how a call to Sentinel failed."""
+    if isinstance(exc, CircuitOpen):
+        return f"failed repeatedly, so it is not called for {exc.retry_after} s"
+    if isinstance(exc, TooLarge):
+        return f"sent an answer {exc}, which cannot be a token"
+    if isinstance(exc, requests.Timeout):
+        return "did not answer in time"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in str(exc):
+        return "cut its answer off"
+    if isinstance(exc, requests.ConnectionError):
+        return "could not be reached (the connection was refused or reset)"
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"answered with an error (HTTP {exc.response.status_code})"
+    if isinstance(exc, ValueError):
+        return "answered with something that is not a token (an HTML page or a redirect)"
+    return "failed"
+
+
+@contextlib.contextmanager
+def sentinel_call():
+    """Count a call to Sentinel in its circuit breaker; an OAuth error is still an answer."""
+    breaker = current_app.extensions["breakers"]["sentinel"]
+    breaker.allow()
+    try:
+        yield
+    except (requests.RequestException, ValueError):
+        breaker.failure()
+        raise
+    except AuthlibBaseError:
+        breaker.success()
+        raise
+    breaker.success()
+
+
+def remember_exchange(client):
+    """Have an authlib client keep what its token calls sent and got back, on `g`."""
+    client.register_compliance_hook("access_token_response", _remember)
+    client.register_compliance_hook("refresh_token_response", _remember)
+
+
+class TooLarge(ValueError):
+    """Sentinel sent an answer far larger than any token response."""
+
+
+def read_capped(response, limit=MAX_ANSWER):
+    """Read a streamed answer from Sentinel, refusing one past `limit` bytes."""
+    chunks, size = [], 0
+    for chunk in response.iter_content(16384):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise TooLarge(f"larger than {limit // 1024} KB")
+        chunks.append(chunk)
+    # requests keeps a body it has read here; authlib then parses it as usual.
+    response._content = b"".join(chunks)
+
+
+def _remember(response):
+    read_capped(response)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    g.sentinel_exchange = {
+        "url": response.request.url,
+        "fields": parse_qsl(response.request.body or ""),
+        "status": response.status_code,
+        "response": body if isinstance(body, dict) else None,
+    }
+    return response
+
+
+def oauth_session(timeout=None):
+    """Return an authlib client that authenticates as the app on Sentinel."""
+    config = current_app.config
+    client = OAuth2Session(
+        config["LP_CLIENT_ID"],
+        config["LP_CLIENT_SECRET"],
+        token_endpoint_auth_method="client_secret_post",
+        revocation_endpoint_auth_method="client_secret_post",
+        default_timeout=timeout or TIMEOUT,
+    )
+    client.trust_env = False
+    remember_exchange(client)
+    return client
+
+
+def claims(token):
+    """Return a JWT's claims without checking its signature, or {} if it is not a JWT.
+
+    Only used for timing and display: the token came straight from Sentinel over TLS.
+    """
+    return _decoded(token)[1]
+
+
+def header(token):
+    """Return a JWT's header, or {} if it is not a JWT."""
+    return _decoded(token)[0]
+
+
+def _decoded(token):
+    try:
+        compact = jws.extract_compact((token or "").encode())
+        found = compact.headers(), json.loads(compact.payload)
+    except (JoseError, ValueError, UnicodeDecodeError):
+        return {}, {}
+    return tuple(part if isinstance(part, dict) else {} for part in found)
+
+
+def expiry(token, now):
+    """Return when the access token expires and where that came from."""
+    for name in ("access_token", "id_token"):
+        exp = claims(token.get(name)).get("exp")
+        if isinstance(exp, int | float) and exp > now:
+            return float(exp), name
+    return now + DEFAULT_LIFETIME, "default"
+
+
+def new_record(token, now=None):
+    """Build a token record from a token response."""
+    now = now or time.time()
+    expires_at, source = expiry(token, now)
+    return {
+        "access_token": token["access_token"],
+        "refresh_token": token.get("refresh_token"),
+        "id_token": token.get("id_token"),
+        "obtained_at": now,
+        "expires_at": expires_at,
+        "expiry_source": source,
+        "refreshes": 0,
+    }
+
+
+def refresh_at(record):
+    """Return when the record should be refreshed: shortly before it expires."""
+    lifetime = record["expires_at"] - record["obtained_at"]
+    return record["expires_at"] - min(60.0, lifetime / 10)
+
+
+def load(key):
+    return current_app.extensions["store"].get(f"token:{key}")
+
+
+def save(key, record):
+    ttl = current_app.config["LP_MAX_SESSION"]
+    current_app.extensions["store"].set(f"token:{key}", record, ttl)
+
+
+def discard(key):
+    current_app.extensions["store"].delete(f"token:{key}")
+
+
+def current(key):
+    """Return a usable token record for the session, refreshing it when due."""
+    record = load(key)
+    if record is None:
+        raise SignInRequired("Your sign-in has ended. Sign in again to continue.")
+    if time.time() >= refresh_at(record):
+        record = refresh(key, why="the access token was about to expire")
+    return record
+
+
+def refresh(key, force=False, why="the access token was about to expire"):
+    """Refresh the session's tokens, once at a time across threads, workers and hosts."""
+    store = current_app.extensions["store"]
+    try:
+        with store.lock(f"refresh:{key}", ttl=20, wait=15):
+            # A sibling request may have refreshed while this one waited for the lock.
+            record = load(key)
+            if record is None:
+                raise SignInRequired("Your sign-in has ended. Sign in again to continue.")
+            if not force and time.time() < refresh_at(record):
+                return record
+            try:
+                updated = exchange_refresh_token(record)
+            except SignInRequired as exc:
+                # A sibling on another host may have rotated the refresh token we just used.
+                latest = load(key)
+                if latest and latest.get("refresh_token") != record.get("refresh_token"):
+                    return latest
+                announce(key, why, record, error=str(exc))
+                raise
+            except RefreshFailed as exc:
+                announce(key, why, record, error=str(exc))
+                raise
+            save(key, updated)
+            announce(key, why, record, updated)
+            return updated
+    except StoreError as exc:
+        raise RefreshFailed("the session store is busy") from exc
+
+
+def announce(key, why, previous, updated=None, error=None):
+    """Tell listeners (the flow record) that a refresh happened or failed, and why."""
+    refreshed.send(
+        current_app._get_current_object(),
+        key=key,
+        why=why,
+        previous=previous,
+        updated=updated,
+        error=error,
+        exchange=g.pop("sentinel_exchange", None),
+    )
+
+
+def exchange_refresh_token(record):
+    """Ask Sentinel for new tokens with the refresh token; classify what goes wrong."""
+    if not record.get("refresh_token"):
+        raise SignInRequired("Your LivePerson token has expired. Sign in again to continue.")
+    try:
+        with sentinel_call():
+            token = oauth_session().refresh_token(
+                endpoints()["token_endpoint"],
+                refresh_token=record["refresh_token"],
+                allow_redirects=False,
+                stream=True,
+            )
+    except AuthlibBaseError as exc:
+        if getattr(exc, "error", None) in FATAL_REFRESH_ERRORS:
+            raise SignInRequired(
+                "LivePerson ended your sign-in (it was revoked or expired). Sign in again."
+            ) from exc
+        raise RefreshFailed(f"Sentinel refused the refresh ({exc})") from exc
+    except (requests.RequestException, ValueError, CircuitOpen) as exc:
+        raise RefreshFailed(f"Sentinel {why(exc)}") from exc
+    if not token.get("access_token"):
+        raise RefreshFailed("Sentinel sent no access token")
+    updated = new_record({**token, "id_token": record.get("id_token")})
+    updated["refresh_token"] = token.get("refresh_token") or record["refresh_token"]
+    updated["refreshes"] = record.get("refreshes", 0) + 1
+    return updated
+
+
+def revoke(refresh_token):
+    """Revoke a refresh token at Sentinel: "revoked", "refused" (4xx), or "unreachable"."""
+    try:
+        with sentinel_call():
+            response = oauth_session(timeout=5).revoke_token(
+                endpoints()["revocation_endpoint"],
+                token=refresh_token,
+                token_type_hint="refresh_token",
+                allow_redirects=False,
+            )
+    except (requests.RequestException, AuthlibBaseError, ValueError, DiscoveryError, CircuitOpen):
+        return "unreachable"
+    if response.status_code == 200:
+        return "revoked"
+    return "unreachable" if response.status_code >= 500 else "refused"
+
+
+def revoke_later(refresh_token):
+    """Keep trying to revoke with backoff, off the request path (RFC 7009 §2.2.1)."""
+    app = current_app._get_current_object()
+
+    def attempts():
+        for delay in REVOKE_RETRIES:
+            time.sleep(delay)
+            with app.app_context():
+                outcome = revoke(refresh_token)
+            if outcome != "unreachable":
+                app.logger.info("revocation retried later: %s", outcome)
+                return
+        app.logger.warning("revocation still unconfirmed after %d retries", len(REVOKE_RETRIES))
+
+    threading.Thread(target=attempts, name="revoke-later", daemon=True).start()

@@ -1,0 +1,348 @@
+"""Sign-in with Sentinel (authorization code, state, PKCE), sign-out, and `login_required`."""
+
+import functools
+import secrets
+import time
+from urllib.parse import unquote
+from urllib.parse import urlsplit
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.flask_client import FlaskOAuth2App
+from authlib.integrations.flask_client import OAuth
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+
+from app import sessions
+from app.auth import flow
+from app.auth import tokens
+from liveperson_functions.breaker import CircuitOpen
+
+bp = Blueprint("auth", __name__)
+
+CANCELLED = ("Sign-in cancelled", "You cancelled signing in to LivePerson. Nothing was changed.")
+UNAVAILABLE = (
+    "Sign-in service unavailable",
+    "LivePerson's sign-in service could not complete the sign-in just now. Try again later.",
+)
+
+
+def unavailable(exc):
+    title, text = UNAVAILABLE
+    return title, f"LivePerson's sign-in service {tokens.why(exc)}. Try again later."
+
+
+EXPIRED = (
+    "Sign-in expired",
+    "This sign-in link is no longer valid: it was used already, is too old, or was started in "
+    "another browser. Start again.",
+)
+FAILED = ("Sign-in failed", "LivePerson did not accept this sign-in. Start again.")
+
+
+class SentinelApp(FlaskOAuth2App):
+    """authlib's Flask client, with Sentinel's endpoints found through CSDS when needed."""
+
+    def load_server_metadata(self):
+        return tokens.endpoints()
+
+
+class SentinelOAuth(OAuth):
+    oauth2_client_cls = SentinelApp
+
+
+def init_app(app):
+    """Register the Sentinel client and the sign-in routes."""
+    client_kwargs = {
+        "token_endpoint_auth_method": "client_secret_post",
+        "default_timeout": tokens.TIMEOUT,
+    }
+    if app.config["LP_PKCE"]:
+        client_kwargs["code_challenge_method"] = "S256"
+    SentinelOAuth(app).register(
+        "sentinel",
+        client_id=app.config["LP_CLIENT_ID"],
+        client_secret=app.config["LP_CLIENT_SECRET"],
+        client_kwargs=client_kwargs,
+        compliance_fix=tokens.remember_exchange,
+    )
+    app.before_request(load_user)
+    app.register_blueprint(bp)
+
+
+def sentinel():
+    return current_app.extensions["authlib.integrations.flask_client"].sentinel
+
+
+def safe_next(value):
+    """Return `value` if it is a same-site relative path, else "/"."""
+    if not value or len(value) > 2048:
+        return "/"
+    # Check the decoded form too: /%2F%2Fevil.test and /%5Cevil.test must not slip through.
+    for candidate in (value, unquote(value)):
+        if not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+            return "/"
+        if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in candidate):
+            return "/"
+    parts = urlsplit(value)
+    return "/" if parts.scheme or parts.netloc else value
+
+
+def load_user():
+    """Put the signed-in user on `g`, ending sessions past their idle or absolute limit."""
+    g.user = session.get("user")
+    if g.user is None:
+        return
+    now, config = time.time(), current_app.config
+    if (
+        now - session.get("auth_time", 0) > config["LP_MAX_SESSION"]
+        or now - session.get("last_seen", 0) > config["LP_IDLE_TIMEOUT"]
+    ):
+        end_session()
+        flash("Your session timed out. Sign in again to continue.")
+        g.user = None
+    elif now - session["last_seen"] > 60:
+        # Written at most once a minute: sessions are not rewritten on every request.
+        session["last_seen"] = now
+
+
+def login_required(view):
+    """Send visitors who are not signed in to sign in, then back here with what they typed."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.user is None:
+            keep_form()
+            target = request.full_path if request.query_string else request.path
+            return redirect(url_for("auth.login", next=target), 303)
+        return view(**kwargs)
+
+    return wrapped
+
+
+# Forms whose input is put back after signing in again; nothing is sent until Invoke.
+RESUMABLE = {"console.function", "console.event"}
+
+
+def keep_form():
+    """Keep a same-site invoke form the user sent while signed out, to put back later."""
+    if request.method != "POST" or request.endpoint not in RESUMABLE:
+        return
+    # Never keep a form another site made the browser send: it would prefill our page.
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return
+    fields = [[k, v] for k, v in request.form.items(multi=True) if k != "csrf_token"]
+    session["pending_form"] = {"path": request.path, "fields": fields}
+
+
+def take_pending_form():
+    """Return the fields kept for this page, once, or None."""
+    pending = session.get("pending_form")
+    if not pending or pending.get("path") != request.path:
+        return None
+    session.pop("pending_form")
+    return pending["fields"]
+
+
+def end_session():
+    """Forget the user here: the token record, and the session id for good."""
+    key = session.get("token_key")
+    if key:
+        tokens.discard(key)
+        flow.discard(key)
+    sessions.end()
+    g.user = None
+
+
+def message(title_and_text, status):
+    title, text = title_and_text
+    return render_template("auth/message.html", title=title, text=text), status
+
+
+@bp.get("/login")
+def login():
+    """Send the browser to Sentinel's sign-in page (after a pause in walk-through mode)."""
+    session["next"] = safe_next(request.args.get("next"))
+    # redirect_uri comes from configuration, never from the Host header.
+    response = sentinel().authorize_redirect(current_app.config["LP_REDIRECT_URI"])
+    flow.begin(response.headers["Location"])
+    if current_app.config["LP_DEMO_MODE"]:
+        return render_template(
+            "flow/pause.html",
+            step="authorize",
+            authorize=session["flow"]["authorize"],
+            go=response.headers["Location"],
+        )
+    return response
+
+
+def pending_state(value):
+    """Tell whether `value` is an unexpired sign-in started in this session."""
+    entry = session.get(f"_state_sentinel_{value}") if value else None
+    return isinstance(entry, dict) and entry.get("exp", 0) > time.time()
+
+
+@bp.get("/callback")
+def callback():
+    """Finish signing in: check the answer, exchange the code once, start a fresh session."""
+    args = request.args
+    if any(len(args.getlist(name)) > 1 for name in ("state", "code", "error")):
+        return message(EXPIRED, 400)
+    state = args.get("state")
+    known = pending_state(state)
+    if "error" in args:
+        # error_description is the server's text: never shown, never trusted.
+        if known:
+            sentinel().framework.clear_state_data(session, state)
+        if args["error"] == "access_denied":
+            return message(CANCELLED, 200 if known else 400)
+        if args["error"] in ("server_error", "temporarily_unavailable"):
+            return message(UNAVAILABLE, 503)
+        return message(FAILED, 400)
+    if not known:
+        current_app.logger.warning("sign-in callback with an unknown or expired state")
+        return message(EXPIRED, 400)
+    if not args.get("code"):
+        sentinel().framework.clear_state_data(session, state)
+        return message(FAILED, 400)
+    flow.callback_seen(state, args["code"])
+    if current_app.config["LP_DEMO_MODE"]:
+        # The code waits server-side: the pause page shows it shortened, never whole.
+        session["pending_code"] = {"code": args["code"], "state": state}
+        return render_template("flow/pause.html", step="exchange", callback=session["flow"])
+    return finish_sign_in(args["code"], state)
+
+
+@bp.post("/callback/exchange")
+def exchange_after_pause():
+    """Go on from the walk-through's pause: exchange the code kept server-side."""
+    pending = session.pop("pending_code", None)
+    if not pending or not pending_state(pending["state"]):
+        return message(EXPIRED, 400)
+    return finish_sign_in(pending["code"], pending["state"])
+
+
+def exchange(code, state):
+    """Exchange a code with authlib's client, using the verifier kept for its state."""
+    framework = sentinel().framework
+    # The state is forgotten before the exchange, so a replay never reaches Sentinel.
+    data = framework.get_state_data(session, state) or {}
+    framework.clear_state_data(session, state)
+    params = {"code": code, "state": state, "redirect_uri": data.get("redirect_uri")}
+    if data.get("code_verifier"):
+        params["code_verifier"] = data["code_verifier"]
+    with tokens.sentinel_call():
+        return sentinel().fetch_access_token(allow_redirects=False, stream=True, **params)
+
+
+def claim_state(state):
+    """Let exactly one request use a state, even two sent at once with the same cookie."""
+    store = current_app.extensions["store"]
+    with store.lock(f"state:{state}", ttl=5, wait=5):
+        if store.get(f"used-state:{state}"):
+            return False
+        store.set(f"used-state:{state}", {"at": time.time()}, 3600)
+    return True
+
+
+def finish_sign_in(code, state):
+    """Exchange the code exactly once and start the session, or say what went wrong."""
+    if not claim_state(state):
+        return message(EXPIRED, 400)
+    try:
+        token = exchange(code, state)
+    except AuthlibBaseError as exc:
+        current_app.logger.warning("code exchange refused: %s", getattr(exc, "error", exc))
+        return message(FAILED, 400)
+    except tokens.TooLarge as exc:
+        return message((FAILED[0], f"LivePerson's sign-in service {tokens.why(exc)}."), 400)
+    except (requests.RequestException, ValueError, CircuitOpen) as exc:
+        current_app.logger.warning("code exchange failed: %s", type(exc).__name__)
+        return message(unavailable(exc), 503)
+    if not isinstance(token.get("access_token"), str) or (
+        str(token.get("token_type", "")).lower() != "bearer"
+    ):
+        return message(FAILED, 400)
+    return start_session(token)
+
+
+def start_session(token):
+    """Keep the tokens server-side and give the browser a new session id."""
+    identity = tokens.claims(token.get("id_token"))
+    if identity and identity.get("aud") not in (None, current_app.config["LP_CLIENT_ID"]):
+        return message(FAILED, 400)
+    identity = identity or tokens.claims(token["access_token"])
+    target = session.get("next", "/")
+    kept = {name: session[name] for name in ("pending_form", "flow") if name in session}
+    session.clear()
+    session.update(kept)
+    key = secrets.token_urlsafe(32)
+    record = tokens.new_record(token)
+    tokens.save(key, record)
+    flow.start(key, token, record)
+    session.pop("flow", None)
+    now = time.time()
+    session.update(
+        user={
+            "sub": str(identity.get("sub", "unknown")),
+            "login_name": identity.get("preferred_username") or identity.get("login_name"),
+            "is_admin": bool(identity.get("is_admin")),
+            "is_lpa": bool(identity.get("is_lpa")),
+        },
+        token_key=key,
+        auth_time=now,
+        last_seen=now,
+    )
+    current_app.session_interface.regenerate(session)
+    return redirect(target, 303)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out of this app only."""
+    end_session()
+    flash("You are signed out of Functions Invoker. Your LivePerson sign-in elsewhere is kept.")
+    return redirect(url_for("views.index"), 303)
+
+
+@bp.get("/logout/everywhere")
+@login_required
+def logout_everywhere_confirm():
+    """Warn what signing out of LivePerson everywhere ends."""
+    return render_template("auth/logout_everywhere.html")
+
+
+@bp.post("/logout/everywhere")
+def logout_everywhere():
+    """Sign out here at once, then revoke the grant at Sentinel; show the flow's last step."""
+    key = session.get("token_key")
+    record = tokens.load(key) if key else None
+    final = flow.load(key) or {}
+    end_session()
+    refresh_token = (record or {}).get("refresh_token")
+    outcome = tokens.revoke(refresh_token) if refresh_token else "refused"
+    revoked = outcome == "revoked"
+    final["revoke"] = {"at": time.time(), "ok": revoked, "token": flow.short(refresh_token)}
+    if revoked:
+        flash(
+            "You are signed out, and LivePerson ended your sign-in everywhere, "
+            "Agent Workspace included."
+        )
+    else:
+        later = ""
+        if outcome == "unreachable":
+            tokens.revoke_later(refresh_token)
+            later = " The app keeps trying for a few minutes."
+        flash(
+            "You are signed out of Functions Invoker, but LivePerson did not confirm ending "
+            "your other sessions. Sign out in LivePerson itself to be sure." + later
+        )
+    # The record is already deleted from the server; this page shows it one last time.
+    return render_template("flow/record.html", flow=final, diagram=flow.diagram(final), final=True)

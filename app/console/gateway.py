@@ -1,0 +1,156 @@
+"""The signed-in user's Functions client: their token, one connection pool per worker."""
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+
+from flask import current_app
+from flask import g
+from flask import session
+
+from app.auth import tokens
+from liveperson_functions.auth import UserBearer
+from liveperson_functions.client import FunctionsClient
+from liveperson_functions.errors import FaaSDetailedError
+from liveperson_functions.errors import FaaSError
+from liveperson_functions.errors import FaaSLambdaError
+from liveperson_functions.transport import make_session
+
+EVENT_SOURCE = "FunctionsInvoker"
+CLIENTS_PER_WORKER = 512
+FUNCTIONS_TTL = 30  # how long a listed account's functions are reused
+LISTING_GRANT_TTL = 300  # how long a session that listed may reuse the account's list
+log = logging.getLogger("app.upstream")
+
+
+class Clients:
+    """A bounded map of per-session clients sharing one pool, so caches outlive a request."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.clients = OrderedDict()
+        # One list per account, not per session: 2,000 functions are megabytes of objects.
+        self.listed = None
+        self.may_list = {}
+        self.http = None
+
+    def client(self, key):
+        with self.lock:
+            if self.http is None:
+                # Built lazily, so each gunicorn worker opens its own pool after fork.
+                self.http = make_session()
+            found = self.clients.pop(key, None) or build_client(key, self.http)
+            self.clients[key] = found
+            while len(self.clients) > CLIENTS_PER_WORKER:
+                evicted, _ = self.clients.popitem(last=False)
+                self.may_list.pop(evicted, None)
+            return found
+
+
+def init_app(app):
+    app.extensions["faas_clients"] = Clients()
+
+
+# A transport failure or a 5xx is the platform's trouble; a 4xx or a 901 is an answer.
+OUTAGE_KINDS = {"connect", "tls", "read-timeout", "broken", "timeout", "bad-response", "redirect"}
+
+
+def is_outage(error):
+    """Tell whether a failed call means the service itself is in trouble."""
+    if isinstance(error, FaaSLambdaError):
+        return False
+    if isinstance(error, FaaSDetailedError):
+        return error.status >= 500
+    return error.kind in OUTAGE_KINDS
+
+
+def call(service, operation):
+    """Run `operation(client)` through the service's circuit breaker (faasGW or faasUI)."""
+    breaker = current_app.extensions["breakers"][service]
+    breaker.allow()
+    try:
+        result = operation(client())
+    except FaaSError as error:
+        (breaker.failure if is_outage(error) else breaker.success)()
+        if isinstance(error, FaaSDetailedError) and error.status == 401:
+            # The client already renewed the token and replayed once (RL-03): a second 401
+            # means this sign-in no longer works, so end it and ask to sign in again.
+            raise tokens.SignInRequired(
+                "LivePerson refused your access even after renewing it. Sign in again."
+            ) from error
+        raise
+    breaker.success()
+    return result
+
+
+def build_client(key, http):
+    config = current_app.config
+    auth = UserBearer(
+        get_token=lambda: tokens.current(key)["access_token"],
+        refresh=lambda: bool(tokens.refresh(key, force=True)),
+    )
+    return FunctionsClient(
+        config["LP_ACCOUNT_ID"],
+        auth,
+        current_app.extensions["resolver"],
+        platform=config.get("LP_PLATFORM"),
+        event_source=EVENT_SOURCE,
+        metrics=log_call,
+        session=http,
+    )
+
+
+def client():
+    """Return the Functions client acting as the signed-in user."""
+    return current_app.extensions["faas_clients"].client(session["token_key"])
+
+
+def functions():
+    """Return the account's functions, listed at most every 30 s per worker.
+
+    The list is shared, but only with sessions that faasUI itself let list recently: a user
+    without the permission never sees what another user's token could list.
+    """
+    registry = current_app.extensions["faas_clients"]
+    key, now = session["token_key"], time.monotonic()
+    listed = registry.listed
+    if listed and listed[0] > now:
+        if registry.may_list.get(key, 0) <= now:
+            # Ask faasUI whether this user may list, with a name nothing has: an empty
+            # answer proves it as well as the whole (megabytes) list would.
+            call("faasUI", lambda faas: faas.list_functions(name=str(uuid.uuid4())))
+            registry.may_list[key] = now + LISTING_GRANT_TTL
+        return listed[1]
+    found = call("faasUI", lambda faas: faas.list_functions())
+    registry.listed = (now + FUNCTIONS_TTL, found)
+    registry.may_list[key] = now + LISTING_GRANT_TTL
+    return found
+
+
+def unwrap(error):
+    """Return the sign-in problem behind a FaaSError, so central handlers can answer it."""
+    cause = error.__cause__
+    if isinstance(error, FaaSError) and isinstance(
+        cause, tokens.SignInRequired | tokens.RefreshFailed
+    ):
+        return cause
+    return error
+
+
+def log_call(metric):
+    """Log one line per upstream call; never a token."""
+    log.info(
+        "upstream op=%s status=%s ms=%.1f error=%s cached=%s uuid=%s event=%s request_id=%s "
+        "user=%s",
+        metric.operation,
+        metric.status,
+        metric.duration_ms,
+        metric.error,
+        metric.from_cache,
+        metric.uuid,
+        metric.event,
+        metric.request_id,
+        (g.get("user") or {}).get("sub"),
+    )

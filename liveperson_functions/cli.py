@@ -1,0 +1,301 @@
+"""The `faas` command group: `python -m liveperson_functions …`, or `flask faas …` in the app."""
+
+import json
+import os
+import sys
+from dataclasses import asdict
+
+import click
+
+from liveperson_functions.discovery import Resolver
+from liveperson_functions.discovery import parse_domains
+
+from . import __version__
+from .auth import ClientCredentials
+from .auth import UserBearer
+from .client import FunctionsClient
+from .errors import FaaSError
+from .errors import FaaSLambdaError
+from .transport import make_session
+
+DEFAULT_CSDS_URL = "https://api.liveperson.net"
+SANDBOX_ACCOUNT = "12345678"
+SANDBOX_URL = "http://localhost:8001"
+SANDBOX_CLIENT_ID = "sandbox-m2m"
+SANDBOX_CLIENT_SECRET = "sandbox-m2m-secret"
+
+EXIT_FUNCTION_FAILED = 1
+EXIT_ERROR = 2
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def client_from_env(env=None):
+    """Build a FunctionsClient from LP_* variables, or for the local sandbox without them."""
+    env = os.environ if env is None else env
+    account = (env.get("LP_ACCOUNT_ID") or "").strip()
+    sandbox = not account
+    try:
+        domains = parse_domains(env.get("LP_DOMAINS"))
+    except ValueError as exc:
+        raise click.UsageError(
+            f"LP_DOMAINS has a bad entry {str(exc)!r}; use sentinel=host[:port],faasGW=…"
+        ) from exc
+    platform = (env.get("LP_PLATFORM") or "").strip().lower() or None
+    if platform not in (None, "v1", "v2"):
+        raise click.UsageError(f"LP_PLATFORM must be v1 or v2, not {platform!r}.")
+    bearer = (env.get("LP_BEARER") or "").strip()
+    if sandbox:
+        account = SANDBOX_ACCOUNT
+        csds_url = env.get("SANDBOX_URL") or SANDBOX_URL
+        insecure, region = True, None
+        credentials = (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
+    else:
+        csds_url = env.get("LP_CSDS_URL") or DEFAULT_CSDS_URL
+        insecure = (env.get("LP_INSECURE_HTTP") or "").strip().lower() in _TRUE
+        region = (env.get("LP_REGION") or "").strip() or None
+        credentials = (env.get("LP_CLIENT_ID"), env.get("LP_CLIENT_SECRET"))
+        if not bearer and not all(credentials):
+            raise click.UsageError(
+                "Set LP_CLIENT_ID and LP_CLIENT_SECRET (an M2M app installed on the "
+                "account) or LP_BEARER (a user's access token)."
+            )
+    # One session for CSDS, Sentinel and the gateway, closed by the command when it ends.
+    session = make_session()
+    try:
+        resolver = Resolver(
+            account,
+            csds_url,
+            overrides=domains,
+            insecure_http=insecure,
+            region=region,
+            platform=platform,
+            http=session,
+        )
+        if bearer:
+            auth = UserBearer(lambda: bearer)
+        else:
+            auth = ClientCredentials(*credentials, resolver, account, session=session)
+        return FunctionsClient(account, auth, resolver, platform=platform, session=session)
+    except ValueError as exc:
+        session.close()
+        raise click.UsageError(str(exc)) from exc
+
+
+def _payload(_ctx, _param, value):
+    """Parse --payload as JSON, or `@file` (`@-` for stdin) holding JSON."""
+    if value is None:
+        return {}
+    source = value
+    if value.startswith("@"):
+        name = value[1:]
+        try:
+            if name == "-":
+                source = sys.stdin.read()
+            else:
+                with open(name, encoding="utf-8") as handle:
+                    source = handle.read()
+        except OSError as exc:
+            raise click.BadParameter(f"cannot read {name}: {exc.strerror}") from exc
+    try:
+        return json.loads(source)
+    except ValueError as exc:
+        raise click.BadParameter(f"not valid JSON ({exc})") from exc
+
+
+def _headers(_ctx, _param, values):
+    pairs = []
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not key=value")
+        pairs.append((key.strip(), value))
+    return pairs
+
+
+_pretty = click.option("--pretty", is_flag=True, help="Readable text instead of JSON.")
+
+
+def _invocation_options(command):
+    options = [
+        click.option("--payload", callback=_payload, help="JSON payload, or @file / @- (stdin)."),
+        click.option(
+            "--header",
+            "headers",
+            multiple=True,
+            callback=_headers,
+            help="key=value passed to the function in `headers`; repeatable.",
+        ),
+        click.option("--skill", help="Skill id the invocation is for."),
+        click.option("--event-source", help="Event source / external system name."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds."),
+        _pretty,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.group(name="faas")
+@click.version_option(__version__, prog_name="functions-invoker")
+def faas():
+    """Invoke LivePerson Functions and inspect an account's functions.
+
+    Configure with LP_ACCOUNT_ID, LP_CSDS_URL, LP_DOMAINS, LP_REGION, LP_PLATFORM,
+    LP_INSECURE_HTTP and either LP_CLIENT_ID + LP_CLIENT_SECRET or LP_BEARER. Without
+    LP_ACCOUNT_ID it talks to the local sandbox (SANDBOX_URL).
+    """
+
+
+@faas.command()
+@click.argument("uuid")
+@_invocation_options
+def invoke(uuid, payload, headers, skill, event_source, timeout, pretty):
+    """Invoke the function UUID and print its result."""
+    outcome = _run(
+        lambda client: client.invoke(
+            uuid,
+            payload,
+            headers=headers,
+            skill_id=skill,
+            event_source=event_source,
+            timeout=timeout,
+        )
+    )
+    if not pretty:
+        return _json(asdict(outcome))
+    _table(
+        [
+            ("Status", outcome.status),
+            ("Duration", f"{outcome.duration_ms:.1f} ms"),
+            ("Request id", outcome.request_id),
+            ("Domain", outcome.domain),
+        ],
+        None,
+    )
+    click.echo("Result:")
+    click.echo(_indent(_dump(outcome.result, indent=2)))
+    if outcome.logs:
+        click.echo("Logs:")
+        for entry in outcome.logs:
+            click.echo(f"  {_log_line(entry)}")
+
+
+@faas.command("invoke-event")
+@click.argument("event")
+@_invocation_options
+def invoke_event(event, payload, headers, skill, event_source, timeout, pretty):
+    """Invoke every function implementing EVENT and print their results."""
+    items = _run(
+        lambda client: client.invoke_event(
+            event,
+            payload,
+            headers=headers,
+            skill_id=skill,
+            event_source=event_source,
+            timeout=timeout,
+        )
+    )
+    if not pretty:
+        return _json([asdict(item) for item in items])
+    if not items:
+        return click.echo(f"No function implements {event}.")
+    rows = [(i.uuid, i.timestamp, _clip(_dump(i.result), 60)) for i in items]
+    _table(rows, ("UUID", "TIMESTAMP", "RESULT"))
+
+
+@faas.command("is-implemented")
+@click.argument("event")
+@click.option("--skill", help="Skill id to ask about.")
+@_pretty
+def is_implemented(event, skill, pretty):
+    """Tell whether any function implements EVENT."""
+    implemented = _run(lambda client: client.is_implemented(event, skill_id=skill))
+    if not pretty:
+        return _json({"event": event, "skill": skill, "implemented": implemented})
+    scope = f" for skill {skill}" if skill else ""
+    click.echo(f"{event}{scope} is {'' if implemented else 'not '}implemented.")
+
+
+@faas.command("list")
+@click.option("--state", multiple=True, help="Draft, Productive, Modified…; repeatable.")
+@click.option("--event", help="Only functions for this event id.")
+@click.option("--name", help="Only functions whose name contains this.")
+@click.option("--user-id", help="The user id the listing is on behalf of.")
+@_pretty
+def list_functions(state, event, name, user_id, pretty):
+    """List the account's functions."""
+    functions = _run(
+        lambda client: client.list_functions(
+            state=list(state) or None, event_id=event, name=name, user_id=user_id
+        )
+    )
+    if not pretty:
+        return _json(functions)
+    if not functions:
+        return click.echo("No functions found.")
+    rows = [
+        (f["uuid"], f["name"], f["state"], f["eventId"] or "", f["updatedAt"] or "")
+        for f in functions
+    ]
+    _table(rows, ("UUID", "NAME", "STATE", "EVENT", "UPDATED"))
+
+
+def _run(operation):
+    """Run a client call, turning failures into the documented exit codes and advice."""
+    client = client_from_env()
+    try:
+        return operation(client)
+    except FaaSLambdaError as exc:
+        _report(exc)
+        sys.exit(EXIT_FUNCTION_FAILED)
+    except FaaSError as exc:
+        _report(exc)
+        sys.exit(EXIT_ERROR)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        client.session.close()
+
+
+def _report(exc):
+    lines = [f"Error: {exc}", f"What happened: {exc.explanation}", f"What to do: {exc.advice}"]
+    if exc.request_id:
+        lines.append(f"Request id: {exc.request_id}")
+    for entry in getattr(exc, "error_logs", []):
+        lines.append(f"  {_log_line(entry)}")
+    click.echo("\n".join(lines), err=True)
+
+
+def _json(value):
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _dump(value, indent=None):
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
+
+
+def _indent(text):
+    return "\n".join(f"  {line}" for line in text.splitlines()) or "  (empty)"
+
+
+def _clip(text, width):
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _log_line(entry):
+    if not isinstance(entry, dict):
+        return _clip(entry, 200)
+    return f"[{entry.get('level', 'log')}] {_clip(entry.get('message', ''), 200)}"
+
+
+def _table(rows, header):
+    """Print rows as aligned columns, with an optional header line."""
+    rows = [tuple("" if cell is None else str(cell) for cell in row) for row in rows]
+    all_rows = ([tuple(header)] if header else []) + rows
+    widths = [max(len(row[i]) for row in all_rows) for i in range(len(all_rows[0]))]
+    for row in all_rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
