@@ -49,8 +49,9 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
 
-# `make bench`: the benchmarks (bench/run.py; ~13 min, BENCH_QUICK=1 for a ~2 min smoke run).
-# Results: bench/RESULTS.md (quick runs: bench/out/RESULTS-quick.md).
+# `make bench`: the whole invocation against a thin Flask forwarder, same run (bench/run.py;
+# ~7 min, BENCH_QUICK=1 for a ~2 min smoke run). Results: bench/RESULTS.md (quick runs:
+# bench/out/RESULTS-quick.md); raw data and py-spy profiles in bench/out/.
 .PHONY: bench
 bench: $(VENV)/.bench-installed
 	@bench/setup.sh

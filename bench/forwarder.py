@@ -1,10 +1,11 @@
-"""The thinnest Flask forwarder: one pooled `requests` POST to the gateway stub, its JSON back.
+"""The baseline of `make bench`: the thinnest honest Flask forwarder.
 
-Served exactly like the app (`gunicorn -c gunicorn.conf.py bench.forwarder:app`), with the HTTP
-client `liveperson_functions` uses (`transport.make_session`: keep-alive pool, trust_env off,
-retry policy), built lazily so each worker opens its own pool after fork. No session, no CSRF,
-no template: it is the yardstick the invoke path is compared with. The gateway URL comes from
-BENCH_GATEWAY_URL (the stub's invoke URL, the one the app calls).
+`POST /forward` takes the same invoke form the app gets, parses its JSON payload, makes one POST
+to the gateway with a pooled `requests` session built like the app's (`make_session` of
+`liveperson_functions.transport`, one per worker, made after fork) and renders a small HTML page
+with the answer. No session, no CSRF, no history, no log line of its own. It is served like the
+app, `gunicorn -c gunicorn.conf.py bench.forwarder:app`; BENCH_GATEWAY_URL is the gateway
+stand-in's invoke URL, the one the app calls.
 """
 
 import json
@@ -14,17 +15,30 @@ import time
 import uuid
 
 from flask import Flask
-from flask import jsonify
+from flask import abort
+from flask import render_template
+from flask import request
+from jinja2 import DictLoader
 
 from liveperson_functions.transport import CONNECT_TIMEOUT
 from liveperson_functions.transport import INVOKE_READ_TIMEOUT
 from liveperson_functions.transport import make_session
 
+SENTENCE = (
+    "The forwarder (bench/forwarder.py) parses the invoke form's JSON payload, makes one pooled "
+    "`requests` POST to the same gateway stand-in with the app's HTTP client settings, and "
+    "renders a small HTML page of the answer, under the same gunicorn.conf.py; it has no "
+    "session, CSRF check, token record, history or log line."
+)
 URL = os.environ.get("BENCH_GATEWAY_URL", "")
 PARAMS = [("v", "1"), ("externalSystem", "FunctionsInvoker")]
-PAYLOAD = {"message": "ping", "count": 1}
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Result</title></head>
+<body><h1>HTTP {{ status }}</h1><pre>{{ result }}</pre></body></html>
+"""
 
 app = Flask(__name__)
+app.jinja_loader = DictLoader({"result.html": PAGE})  # compiled once, cached like a file
 _lock = threading.Lock()
 _http = None
 
@@ -39,8 +53,12 @@ def http():
 
 @app.post("/forward")
 def forward():
-    body = {"timestamp": int(time.time() * 1000), "headers": [], "payload": PAYLOAD}
-    response = http().post(
+    try:
+        payload = json.loads(request.form["payload"])
+    except (KeyError, ValueError):
+        abort(400)
+    body = {"timestamp": int(time.time() * 1000), "headers": [], "payload": payload}
+    answer = http().post(
         URL,
         params=PARAMS,
         data=json.dumps(body).encode(),
@@ -53,4 +71,5 @@ def forward():
         timeout=(CONNECT_TIMEOUT, INVOKE_READ_TIMEOUT),
         allow_redirects=False,
     )
-    return jsonify(response.json()), response.status_code
+    result = json.dumps(answer.json(), indent=2, ensure_ascii=False)
+    return render_template("result.html", status=answer.status_code, result=result)

@@ -1,99 +1,121 @@
--- wrk script for the benchmarks: round-robin over signed-in sessions, checked answers.
+-- The wrk script of `make bench`: whole invocations by signed-in users, every answer checked.
 --
--- wrk ... -s bench/load.lua URL -- SESSIONS METHOD PATH KIND EXPECT
---   SESSIONS  file of "cookie<TAB>csrf" lines (one signed-in session each), or "-" for none
---   METHOD    GET or POST
---   PATH      request path
---   KIND      invoke (the console's invoke form, CSRF token filled in), json (a gateway
---             body, for the stub itself) or none (no body)
---   EXPECT    text every good answer contains (e.g. badge-success); an answer that is not a
---             200 or lacks it counts as bad, so a friendly error page is never a success
--- done() prints one line: BENCH{...json...} with counts and latency percentiles in µs.
+--   wrk -tN -cN -dS --timeout T -s bench/load.lua URL -- LINES MARKERS N
+--
+-- One connection per wrk thread (-t and -c equal), so a thread's state is one user's: it sends
+-- the invoke form and, when the answer is a 303, a GET of its Location before the next
+-- invocation; the pair counts as one invocation, timed from the POST to the last answer.
+--   LINES    file of "path<TAB>Cookie header<TAB>form body" lines, one signed-in user each;
+--            thread k takes lines k, k+N, k+2N, ... so no two connections share a user
+--   MARKERS  "|"-separated texts that every final answer (a 200) must contain; anything
+--            else (another status, a page without them) counts as an error
+-- done() prints one line, BENCH{...}: invocations, errors, 303s seen, latencies in µs.
+
+local ffi = require("ffi")
+ffi.cdef([[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clock, bench_timespec *now);
+]])
+local clock = ffi.new("bench_timespec")
+
+local function now_us()
+  ffi.C.clock_gettime(1, clock) -- CLOCK_MONOTONIC
+  return tonumber(clock.tv_sec) * 1e6 + tonumber(clock.tv_nsec) / 1e3
+end
 
 local threads = {}
 
 function setup(thread)
+  thread:set("id", #threads)
   table.insert(threads, thread)
 end
 
-local sessions, method, path, kind, expect = {}, "GET", "/", "none", nil
--- The Echo function's sample as the page shows it; browsers send textarea lines as CRLF.
-local payload = "%7B%0D%0A%20%20%22message%22%3A%20%22ping%22%2C%0D%0A%20%20%22count%22%3A%201%0D%0A%7D"
-local gateway_body = '{"timestamp":1700000000000,"headers":[],"payload":{"message":"ping","count":1}}'
-local bodies, headers = {}, {}
-local next_index = 0
-bad = 0
-good = 0
-first_bad = ""
+local posts, cookies, markers = {}, {}, {}
+local step, index, follow, cookie, started = 1, 0, nil, "", 0
+lat, good, bad, redirected, first_bad = {}, 0, 0, 0, ""
 
 function init(args)
-  local file = args[1] or "-"
-  method, path, kind, expect = args[2] or "GET", args[3] or "/", args[4] or "none", args[5]
-  if file ~= "-" then
-    for line in io.lines(file) do
-      local cookie, csrf = line:match("^([^\t]+)\t?(.*)$")
-      if cookie then
-        table.insert(sessions, { cookie = cookie, csrf = csrf })
+  for line in io.lines(args[1]) do
+    local path, c, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+    if path then
+      local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+      if c ~= "" then
+        headers["Cookie"] = c
       end
+      table.insert(posts, wrk.format("POST", path, headers, body))
+      table.insert(cookies, c)
     end
   end
-  if #sessions == 0 then
-    table.insert(sessions, { cookie = nil, csrf = "" })
+  for marker in (args[2] or ""):gmatch("[^|]+") do
+    table.insert(markers, marker)
   end
-  local target = path:match("/functions/([%x-]+)") or ""
-  for i, s in ipairs(sessions) do
-    local h = {}
-    if s.cookie then
-      h["Cookie"] = s.cookie
-    end
-    local body = nil
-    if kind == "invoke" then
-      h["Content-Type"] = "application/x-www-form-urlencoded"
-      body = "csrf_token=" .. s.csrf .. "&payload=" .. payload
-        .. "&header_name=&header_value=&header_name=&header_value="
-        .. "&skill_id=&event_source=&kind=function&target=" .. target .. "&name="
-    elseif kind == "json" then
-      h["Content-Type"] = "application/json"
-      body = gateway_body
-    end
-    headers[i], bodies[i] = h, body
-  end
-  -- Threads start at different sessions, so they do not move in lockstep.
-  next_index = math.random(#sessions) - 1
+  step = tonumber(args[3]) or 1
+  index = id % #posts
 end
 
 function request()
-  next_index = next_index % #sessions + 1
-  return wrk.format(method, path, headers[next_index], bodies[next_index])
+  if follow then
+    local headers = {}
+    if cookie ~= "" then
+      headers["Cookie"] = cookie
+    end
+    return wrk.format("GET", follow, headers)
+  end
+  local i = index + 1
+  index = (index + step) % #posts
+  cookie, started = cookies[i], now_us()
+  return posts[i]
 end
 
-function response(status, hdrs, body)
-  if status == 200 and (expect == nil or (body and body:find(expect, 1, true))) then
-    good = good + 1
-  else
-    bad = bad + 1
-    if first_bad == "" then
-      first_bad = tostring(status) .. " " .. string.sub(body or "", 1, 300)
+local function failed(status, body)
+  bad = bad + 1
+  if first_bad == "" then
+    first_bad = tostring(status) .. " " .. string.sub(body or "", 1, 300)
+  end
+end
+
+function response(status, headers, body)
+  if follow == nil and status == 303 then
+    local location = headers["Location"] or headers["location"]
+    if location then
+      follow = location:gsub("^https?://[^/]+", "")
+      redirected = redirected + 1
+      return
     end
   end
+  follow = nil
+  if status ~= 200 then
+    return failed(status, body)
+  end
+  for _, marker in ipairs(markers) do
+    if not (body and body:find(marker, 1, true)) then
+      return failed(status, body)
+    end
+  end
+  good = good + 1
+  lat[#lat + 1] = now_us() - started
 end
 
 function done(summary, latency, requests)
-  local b, g, first = 0, 0, ""
+  local all, g, b, r, first = {}, 0, 0, 0, ""
   for _, t in ipairs(threads) do
-    b = b + (t:get("bad") or 0)
-    g = g + (t:get("good") or 0)
+    g, b, r = g + t:get("good"), b + t:get("bad"), r + t:get("redirected")
     if first == "" then
-      first = t:get("first_bad") or ""
+      first = t:get("first_bad")
+    end
+    for _, v in ipairs(t:get("lat")) do
+      all[#all + 1] = v
     end
   end
+  table.sort(all)
+  local function pct(p)
+    return #all > 0 and all[math.max(1, math.ceil(#all * p))] or 0
+  end
   local e = summary.errors
-  first = first:gsub("[%c\"\\]", " ")
   io.write(string.format(
-    'BENCH{"requests":%d,"duration_us":%d,"good":%d,"bad":%d,"connect":%d,"read":%d,'
-      .. '"write":%d,"status":%d,"timeout":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d,'
-      .. '"mean":%d,"first_bad":"%s"}\n',
-    summary.requests, summary.duration, g, b, e.connect, e.read, e.write, e.status,
-    e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.max, math.floor(latency.mean), first))
+    'BENCH{"good":%d,"bad":%d,"redirected":%d,"requests":%d,"duration_us":%d,'
+      .. '"socket_errors":%d,"timeouts":%d,"p50_us":%.1f,"p99_us":%.1f,"max_us":%.1f,'
+      .. '"first_bad":"%s"}\n',
+    g, b, r, summary.requests, summary.duration, e.connect + e.read + e.write, e.timeout,
+    pct(0.5), pct(0.99), pct(1), first:gsub('[%c"\\]', " ")))
 end

@@ -3,8 +3,8 @@
 `python bench/stub.py PORT [DELAY_SECONDS]` answers
 `POST /api/account/12345678/lambdas/<uuid>/invoke` with a fixed JSON body (549 bytes), after
 DELAY_SECONDS without blocking (so 64 slow calls run side by side), and 404 to any other
-path. `GET /_count` answers how many invocations it answered, so the harness can check that
-every successful page was one real gateway call. It listens on 127.0.0.1 only.
+path. `GET /_count` answers how many invocations it received; `GET /_delay/<seconds>` changes
+the delay (the slow-gateway phase). It listens on 127.0.0.1 only.
 """
 
 import asyncio
@@ -15,10 +15,11 @@ import sys
 INVOKE = re.compile(
     rb"^post /api/account/12345678/lambdas/[0-9a-f-]{36}/invoke(\?\S*)? http/1\.1$"
 )
+INVOCATION_ID = "3f0c2a9e-1d2b-4c5e-8f7a-9b0c1d2e3f4a"  # in every answer: result pages show it
 BODY = json.dumps(
     {
         "status": "success",
-        "invocation_id": "3f0c2a9e-1d2b-4c5e-8f7a-9b0c1d2e3f4a",
+        "invocation_id": INVOCATION_ID,
         "function": "echo-transform",
         "duration_ms": 12.7,
         "billed_ms": 13,
@@ -73,6 +74,9 @@ class Proto(asyncio.Protocol):
             self.buf = self.buf[end + 4 + length :]
             first = head.split(b"\r\n", 1)[0]
             close = b"connection: close" in head
+            if first.startswith(b"get /_delay/"):
+                Proto.delay = float(first.split(b" ")[1][len(b"/_delay/") :])
+                first = b"get /_count "
             if first.startswith(b"get /_count "):
                 count = json.dumps({"invocations": Counter.invocations}).encode()
                 self.transport.write(response(200, count, close))
