@@ -49,6 +49,8 @@ SLOW_USERS, SLOW_DELAY = 64, 1.0
 CODE = ("app", "liveperson_functions", "sandbox", "templates", "static")
 CODE += ("wsgi.py", "gunicorn.conf.py", "bench")
 GATEWAY_PATH = "/api/account/12345678/lambdas/{}/invoke"
+# A good answer of the app: a 200 page with this and the stand-in's invocation id on it.
+APP_MARKER = "badge-success"
 # Settings the harness sets itself; inherited ones would change what is measured.
 SCRUBBED = ("LP_", "SANDBOX_", "SESSION_", "REDIS_", "SECRET_KEY", "INSTANCE_PATH", "BIND")
 SCRUBBED += ("WEB_CONCURRENCY", "THREADS", "GUNICORN_CMD_ARGS", "TRUSTED_HOSTS", "LOG_LEVEL")
@@ -368,7 +370,7 @@ class Bench:
         from sandbox.functions import ECHO
 
         self.function, self.answer = ECHO, INVOCATION_ID
-        self.markers = {"app": "badge-success|" + INVOCATION_ID, "forwarder": INVOCATION_ID}
+        self.markers = {"app": f"{APP_MARKER}|{INVOCATION_ID}", "forwarder": INVOCATION_ID}
         self.start_stub()
         self.start_sandbox()
         self.app = self.start_server("app", "wsgi:app")
