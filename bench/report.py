@@ -3,10 +3,13 @@
 import collections
 import statistics
 
-# Where a py-spy sample belongs: the innermost frame ("function (file:line)") that contains one
-# of an area's texts decides, or, before any does, a frame of the project's own code (other).
-# Frames of neither (the store, json, hmac, uuid) count for their caller: a store read under
-# tokens.py is the token record, under flask_session the session.
+# Where a py-spy sample belongs: the innermost frame ("function (file:line)") holding one of an
+# area's texts. Frames of gunicorn, Flask and Werkzeug count for an area around them (url_for
+# in a template is render, set_cookie under the session interface is the session), else for
+# themselves; a frame of the project's own code inside none is "other". Frames of no area
+# (the store, json, hmac, uuid) count for their caller: a store read under tokens.py is the
+# token record. Form parsing is the framework's, whoever asks for the form first.
+FRAMEWORK = "gunicorn, Flask, Werkzeug"
 AREAS = (
     ("logging", ("logging/", "app/logs.py", "glogging.py", "flask/logging.py")),
     ("CSRF", ("flask_wtf/", "wtforms/")),
@@ -19,7 +22,7 @@ AREAS = (
         ("requests/", "urllib3/", "http/client.py", "liveperson_functions/", "app/faas/")
         + ("gateway.py", "breaker.py", "discovery.py"),
     ),
-    ("gunicorn, Flask, Werkzeug", ("gunicorn/", "flask/", "werkzeug/")),
+    (FRAMEWORK, ("gunicorn/", "flask/", "werkzeug/")),
 )
 OTHER = "other: the views' own code (forms, JSON, uuid, …)"
 ORDER = [name for name, _ in AREAS] + [OTHER]
@@ -27,31 +30,38 @@ PROJECT = ("app/", "bench/", "forwarder.py", "wsgi.py")
 
 
 def area_of(frames):
+    framework = False
     for frame in reversed(frames):
-        for name, texts in AREAS:
-            if any(text in frame for text in texts):
-                return name
-        if frame[frame.rfind("(") + 1 :].startswith(PROJECT):
+        if "formparser.py" in frame:
+            return FRAMEWORK
+        name = next((name for name, texts in AREAS if any(t in frame for t in texts)), None)
+        if name == FRAMEWORK:
+            framework = True
+        elif name:
+            return name
+        elif not framework and frame[frame.rfind("(") + 1 :].startswith(PROJECT):
             return OTHER
-    return OTHER
+    return FRAMEWORK if framework else OTHER
 
 
 def areas(path):
     """Read py-spy's raw output (one "root;…;leaf count" line per stack): each area's share of
     the samples, and the functions with the most samples of their own."""
-    found, own = collections.Counter(), collections.Counter()
+    found, own, bare = collections.Counter(), collections.Counter(), 0
     with open(path) as file:
         for line in file:
             stack, _, count = line.rstrip("\n").rpartition(" ")
-            if not stack or not count.isdigit():
+            frames = [f for f in stack.split(";") if f and not f.startswith("process ")]
+            if not count.isdigit() or not frames:  # a thread with no Python frame (yet)
+                bare += int(count) if count.isdigit() else 0
                 continue
-            frames = stack.split(";")
             found[area_of(frames)] += int(count)
             leaf = frames[-1]
             own[leaf.split(":")[0] + ")" if ":" in leaf else leaf] += int(count)
     total = sum(found.values()) or 1
     return {
         "samples": sum(found.values()),
+        "bare": bare,
         "areas": {name: found[name] / total for name in ORDER},
         "top": [(name, n / total) for name, n in own.most_common(8)],
     }
@@ -218,8 +228,9 @@ def profile_section(profile):
     lines = [
         "",
         f"Where the time goes: py-spy record --gil (the thread holding the GIL, 100 Hz, all "
-        f"workers) during a c=8 run of its own, {app['samples']:,} app samples; ms = share of "
-        "the samples × CPU per invocation (psutil). Raw stacks (collapsed): "
+        f"workers) during a c=8 run of its own, {app['samples']:,} app samples (and "
+        f"{app['bare']} with no Python frame, left out); ms = share × CPU per invocation "
+        "(psutil). Raw stacks (collapsed): "
         "bench/out/profile-app.txt, profile-forwarder.txt.",
         "",
         "| area | app share | app ms/inv | forwarder ms/inv |",
