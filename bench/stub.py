@@ -16,43 +16,25 @@ INVOKE = re.compile(
     rb"^post /api/account/12345678/lambdas/[0-9a-f-]{36}/invoke(\?\S*)? http/1\.1$"
 )
 INVOCATION_ID = "3f0c2a9e-1d2b-4c5e-8f7a-9b0c1d2e3f4a"  # in every answer: result pages show it
-BODY = json.dumps(
-    {
-        "status": "success",
-        "invocation_id": INVOCATION_ID,
-        "function": "echo-transform",
-        "duration_ms": 12.7,
-        "billed_ms": 13,
-        "result": {
-            "items": [
-                {"id": i, "name": f"item-{i}", "score": 0.5 + i / 100.0, "tags": ["a", "b", "c"]}
-                for i in range(6)
-            ],
-            "message": "ok",
-            "version": "2024-06-01",
-        },
-    },
-    separators=(",", ":"),
-).encode()
+ITEMS = [
+    {"id": i, "name": f"item-{i}", "score": 0.5 + i / 100, "tags": ["a", "b", "c"]}
+    for i in range(6)
+]
+ANSWER = {"status": "success", "invocation_id": INVOCATION_ID, "function": "echo-transform"}
+ANSWER |= {"duration_ms": 12.7, "billed_ms": 13}
+ANSWER["result"] = {"items": ITEMS, "message": "ok", "version": "2024-06-01"}
+BODY = json.dumps(ANSWER, separators=(",", ":")).encode()
+invocations = 0
 
 
 def response(status, body, close):
-    reason = {200: b"OK", 404: b"Not Found"}[status]
-    head = b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n" % (
-        status,
-        reason,
-        len(body),
-    )
-    connection = b"Connection: close\r\n\r\n" if close else b"Connection: keep-alive\r\n\r\n"
-    return head + connection + body
+    head = b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+    head %= (status, b"OK" if status == 200 else b"Not Found", len(body))
+    return head + (b"Connection: %s\r\n\r\n" % (b"close" if close else b"keep-alive")) + body
 
 
 OK_KA, OK_CLOSE = response(200, BODY, False), response(200, BODY, True)
 NOT_FOUND = response(404, b'{"message":"not found"}', True)
-
-
-class Counter:
-    invocations = 0
 
 
 class Proto(asyncio.Protocol):
@@ -62,6 +44,7 @@ class Proto(asyncio.Protocol):
         self.transport, self.buf, self.loop = transport, b"", asyncio.get_running_loop()
 
     def data_received(self, data):
+        global invocations
         self.buf += data
         while (end := self.buf.find(b"\r\n\r\n")) >= 0:
             head = self.buf[:end].lower()
@@ -78,10 +61,10 @@ class Proto(asyncio.Protocol):
                 Proto.delay = float(first.split(b" ")[1][len(b"/_delay/") :])
                 first = b"get /_count "
             if first.startswith(b"get /_count "):
-                count = json.dumps({"invocations": Counter.invocations}).encode()
+                count = json.dumps({"invocations": invocations}).encode()
                 self.transport.write(response(200, count, close))
             elif INVOKE.match(first):
-                Counter.invocations += 1
+                invocations += 1
                 if self.delay:
                     self.loop.call_later(self.delay, self.answer, close)
                 else:
