@@ -15,8 +15,10 @@ from flask import session
 from app.auth import tokens
 from app.auth.views import login_required
 from app.config import NAMES
+from liveperson_functions.check import try_account
 from liveperson_functions.discovery import SERVICES
 from liveperson_functions.discovery import DiscoveryError
+from liveperson_functions.transport import make_session
 
 bp = Blueprint("admin", __name__)
 
@@ -133,10 +135,15 @@ def store_check():
 
 def clock_check():
     record = tokens.load(session["token_key"]) or {}
+    # Sentinel's access tokens are opaque: its clock shows only in the id_token's iat.
     issued = tokens.claims(record.get("access_token")).get("iat")
+    received = record.get("obtained_at")
     if not isinstance(issued, int | float):
-        return Check("Clock skew", None, "The access token carries no iat to compare with.")
-    skew = record["obtained_at"] - issued
+        issued = tokens.claims(record.get("id_token")).get("iat")
+        received = record.get("id_token_at")
+    if not isinstance(issued, int | float) or received is None:
+        return Check("Clock skew", None, "Neither token carries an iat to compare with.")
+    skew = received - issued
     detail = f"{skew:+.1f} s between Sentinel's iat and this server's clock"
     if abs(skew) <= MAX_SKEW:
         return Check("Clock skew", True, detail)
@@ -148,20 +155,64 @@ def clock_check():
     )
 
 
-@bp.get("/admin/check")
+@bp.route("/admin/check", methods=["GET", "POST"])
 @login_required
 def check():
-    """Check the configuration against what this request and LivePerson show."""
+    """Check the configuration; a POST also tries the account ("Try it"), invoking nothing."""
     if not g.user.get("is_admin"):
         abort(403)
+    tried = try_it() if request.method == "POST" else None
     checks = [
         *discovery_checks(),
         redirect_check(),
         *cookie_checks(),
         store_check(),
         clock_check(),
-        Check("PKCE", None, "sent (S256)" if current_app.config["LP_PKCE"] else "off"),
+        pkce_check(),
+        client_auth_check(),
     ]
     return render_template(
-        "admin/check.html", checks=checks, settings=settings(), checked_at=time.time()
+        "admin/check.html",
+        checks=checks,
+        settings=settings(),
+        checked_at=time.time(),
+        tried=tried,
     )
+
+
+def pkce_check():
+    """PKCE: on by default, though Sentinel does not document it."""
+    state = "sent (S256)" if current_app.config["LP_PKCE"] else "off (LP_PKCE=0)"
+    return Check(
+        "PKCE",
+        None,
+        f"{state}. Sentinel's documentation does not mention PKCE; RFC 6749 §3.1 requires "
+        "servers to ignore parameters they do not know, so it is sent.",
+        "If this account's Sentinel refuses the authorize request, set LP_PKCE=0.",
+    )
+
+
+def client_auth_check():
+    """How the app authenticates to Sentinel's user-token endpoints, and why."""
+    method, source = tokens.client_auth()
+    label = {"basic": "HTTP Basic (Authorization header)", "post": "form body (client_secret)"}
+    return Check(
+        "Token endpoint client authentication",
+        None,
+        f"{label[method]}, {source}. The app token (client credentials) uses the form body.",
+        "" if source.startswith("pinned") else "Set LP_TOKEN_AUTH=basic or post to pin it.",
+    )
+
+
+def try_it():
+    """Probe the real account: hosts, and which client authentication Sentinel accepts."""
+    config = current_app.config
+    with make_session(pool_size=1) as http:
+        return try_account(
+            current_app.extensions["resolver"],
+            config["LP_ACCOUNT_ID"],
+            config["LP_CLIENT_ID"],
+            config["LP_CLIENT_SECRET"],
+            http,
+            redirect_uri=config["LP_REDIRECT_URI"],
+        )

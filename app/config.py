@@ -29,6 +29,7 @@ NAMES = (
     "LP_DOMAINS",
     "LP_INSECURE_HTTP",
     "LP_PKCE",
+    "LP_TOKEN_AUTH",
     "LP_REGION",
     "LP_PLATFORM",
     "LP_IDLE_TIMEOUT",
@@ -94,6 +95,13 @@ def finalize(config, instance_path):
     config.setdefault("LP_CSDS_URL", "https://api.liveperson.net")
     config["LP_INSECURE_HTTP"] = flag(config, "LP_INSECURE_HTTP", "0")
     config["LP_PKCE"] = flag(config, "LP_PKCE", "1")
+    auth = str(config.get("LP_TOKEN_AUTH") or "").strip().lower() or None
+    if auth not in (None, "basic", "post"):
+        raise ConfigError(
+            f"LP_TOKEN_AUTH must be basic or post (got {auth!r}); unset it to let the app "
+            "learn which one Sentinel accepts."
+        )
+    config["LP_TOKEN_AUTH"] = auth
     config["LP_DEMO_MODE"] = flag(config, "LP_DEMO_MODE", "1" if sandbox else "0")
     config["LP_IDLE_TIMEOUT"] = seconds(config, "LP_IDLE_TIMEOUT", 1800)
     config["LP_MAX_SESSION"] = seconds(config, "LP_MAX_SESSION", 12 * 3600)

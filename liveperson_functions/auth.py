@@ -32,6 +32,8 @@ FAILED_FETCH_BACKOFF = 10  # after a failed renewal, keep the old token this lon
 class UserBearer:
     """Authenticate as the signed-in user with a token supplied by a callable."""
 
+    principal = "user"
+
     def __init__(self, get_token, refresh=None):
         self._get_token = get_token
         self._refresh_hook = refresh
@@ -73,6 +75,8 @@ class UserBearer:
 class ClientCredentials:
     """Authenticate as an app with Sentinel's client-credentials grant, caching the token."""
 
+    principal = "app"
+
     def __init__(
         self,
         client_id,
@@ -105,6 +109,10 @@ class ClientCredentials:
 
     def __repr__(self):
         return f"ClientCredentials(client_id={self.client_id!r}, account_id={self.account_id!r})"
+
+    def credentials(self):
+        """Return `(client_id, client_secret)`, for probing Sentinel's token endpoint."""
+        return self.client_id, self._client_secret
 
     def close(self):
         """Close the connection pool this strategy created (a session passed in is left open)."""

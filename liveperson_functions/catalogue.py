@@ -224,6 +224,44 @@ _GENERIC = (
 )
 
 
+# LivePerson's Functions permissions (developer-center liveperson-functions-permission-system):
+# FaaS-Admin, FaaS-Developer and FaaS-Invocation may read functions; only the last two invoke.
+ASK_ADMIN = (
+    "Ask your LivePerson administrator to add the FaaS-Invocation permission to your profile "
+    "(Users → Profiles), or sign in as a user who has it."
+)
+FORBIDDEN = {
+    ("user", "invoke"): (
+        "Your LivePerson user may not invoke functions: that needs the FaaS-Invocation or "
+        "FaaS-Developer permission (FaaS-Admin may read functions but not invoke them).",
+        ASK_ADMIN,
+    ),
+    ("user", "read"): (
+        "Your LivePerson user may not read this account's functions: that needs the "
+        "FaaS-Invocation, FaaS-Developer or FaaS-Admin permission.",
+        ASK_ADMIN,
+    ),
+    ("app", "invoke"): (
+        "The app's token may not invoke functions: the app was not installed with the "
+        "faas.lambda.invoke scope.",
+        "Ask your LivePerson account team to install the app with scope faas.lambda.invoke.",
+    ),
+    ("app", "read"): (
+        "LivePerson does not let app tokens (client credentials) list functions: listing "
+        "needs a signed-in user with the FaaS-Invocation, FaaS-Developer or FaaS-Admin "
+        "permission.",
+        "Use a user's bearer (UserBearer, or LP_BEARER on the command line).",
+    ),
+}
+INVOKING = ("invoke", "invoke_event")
+
+
+def explain_forbidden(operation, principal):
+    """Return `(explanation, advice)` for a 403, naming the permission `operation` needs."""
+    action = "invoke" if operation in INVOKING else "read"
+    return FORBIDDEN[(principal if principal == "app" else "user", action)]
+
+
 def explain(status, code):
     """Return `(explanation, advice)` for an HTTP status and platform error code."""
     # The official Node client leaves a trailing tab on some mapped codes; be lenient.

@@ -13,6 +13,8 @@ from liveperson_functions.discovery import parse_domains
 from . import __version__
 from .auth import ClientCredentials
 from .auth import UserBearer
+from .check import Finding
+from .check import try_account
 from .client import FunctionsClient
 from .errors import FaaSError
 from .errors import FaaSLambdaError
@@ -29,8 +31,11 @@ EXIT_ERROR = 2
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def client_from_env(env=None):
-    """Build a FunctionsClient from LP_* variables, or for the local sandbox without them."""
+def client_from_env(env=None, user_id=None):
+    """Build a FunctionsClient from LP_* variables, or for the local sandbox without them.
+
+    `user_id` is sent as `userId` on every call: the id of the user whose LP_BEARER it is.
+    """
     env = os.environ if env is None else env
     account = (env.get("LP_ACCOUNT_ID") or "").strip()
     sandbox = not account
@@ -75,7 +80,9 @@ def client_from_env(env=None):
             auth = UserBearer(lambda: bearer)
         else:
             auth = ClientCredentials(*credentials, resolver, account, session=session)
-        return FunctionsClient(account, auth, resolver, platform=platform, session=session)
+        return FunctionsClient(
+            account, auth, resolver, user_id=user_id, platform=platform, session=session
+        )
     except ValueError as exc:
         session.close()
         raise click.UsageError(str(exc)) from exc
@@ -113,6 +120,9 @@ def _headers(_ctx, _param, values):
 
 
 _pretty = click.option("--pretty", is_flag=True, help="Readable text instead of JSON.")
+_user_id = click.option(
+    "--user-id", help="Id of the user whose LP_BEARER this is; sent as userId on every call."
+)
 
 
 def _invocation_options(command):
@@ -128,6 +138,7 @@ def _invocation_options(command):
         click.option("--skill", help="Skill id the invocation is for."),
         click.option("--event-source", help="Event source / external system name."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds."),
+        _user_id,
         _pretty,
     ]
     for option in reversed(options):
@@ -149,7 +160,7 @@ def faas():
 @faas.command()
 @click.argument("uuid")
 @_invocation_options
-def invoke(uuid, payload, headers, skill, event_source, timeout, pretty):
+def invoke(uuid, payload, headers, skill, event_source, timeout, user_id, pretty):
     """Invoke the function UUID and print its result."""
     outcome = _run(
         lambda client: client.invoke(
@@ -159,7 +170,8 @@ def invoke(uuid, payload, headers, skill, event_source, timeout, pretty):
             skill_id=skill,
             event_source=event_source,
             timeout=timeout,
-        )
+        ),
+        user_id,
     )
     if not pretty:
         return _json(asdict(outcome))
@@ -183,7 +195,7 @@ def invoke(uuid, payload, headers, skill, event_source, timeout, pretty):
 @faas.command("invoke-event")
 @click.argument("event")
 @_invocation_options
-def invoke_event(event, payload, headers, skill, event_source, timeout, pretty):
+def invoke_event(event, payload, headers, skill, event_source, timeout, user_id, pretty):
     """Invoke every function implementing EVENT and print their results."""
     items = _run(
         lambda client: client.invoke_event(
@@ -193,7 +205,8 @@ def invoke_event(event, payload, headers, skill, event_source, timeout, pretty):
             skill_id=skill,
             event_source=event_source,
             timeout=timeout,
-        )
+        ),
+        user_id,
     )
     if not pretty:
         return _json([asdict(item) for item in items])
@@ -206,10 +219,11 @@ def invoke_event(event, payload, headers, skill, event_source, timeout, pretty):
 @faas.command("is-implemented")
 @click.argument("event")
 @click.option("--skill", help="Skill id to ask about.")
+@_user_id
 @_pretty
-def is_implemented(event, skill, pretty):
+def is_implemented(event, skill, user_id, pretty):
     """Tell whether any function implements EVENT."""
-    implemented = _run(lambda client: client.is_implemented(event, skill_id=skill))
+    implemented = _run(lambda client: client.is_implemented(event, skill_id=skill), user_id)
     if not pretty:
         return _json({"event": event, "skill": skill, "implemented": implemented})
     scope = f" for skill {skill}" if skill else ""
@@ -220,14 +234,13 @@ def is_implemented(event, skill, pretty):
 @click.option("--state", multiple=True, help="Draft, Productive, Modified…; repeatable.")
 @click.option("--event", help="Only functions for this event id.")
 @click.option("--name", help="Only functions whose name contains this.")
-@click.option("--user-id", help="The user id the listing is on behalf of.")
+@_user_id
 @_pretty
 def list_functions(state, event, name, user_id, pretty):
     """List the account's functions."""
     functions = _run(
-        lambda client: client.list_functions(
-            state=list(state) or None, event_id=event, name=name, user_id=user_id
-        )
+        lambda client: client.list_functions(state=list(state) or None, event_id=event, name=name),
+        user_id,
     )
     if not pretty:
         return _json(functions)
@@ -240,9 +253,44 @@ def list_functions(state, event, name, user_id, pretty):
     _table(rows, ("UUID", "NAME", "STATE", "EVENT", "UPDATED"))
 
 
-def _run(operation):
-    """Run a client call, turning failures into the documented exit codes and advice."""
+@faas.command()
+@_pretty
+def check(pretty):
+    """Try the account's hosts, Sentinel's client authentication and app token; invoke nothing."""
     client = client_from_env()
+    auth, resolver = client.auth, client.resolver
+    try:
+        if not isinstance(auth, ClientCredentials):
+            raise click.UsageError("check needs LP_CLIENT_ID and LP_CLIENT_SECRET, not LP_BEARER.")
+        findings = try_account(resolver, client.account_id, *auth.credentials(), client.session)
+        findings.append(_app_token_finding(auth))
+    finally:
+        client.session.close()
+    if pretty:
+        for finding in findings:
+            mark = {True: "✓", False: "✗", None: "i"}[finding.ok]
+            click.echo(f"{mark} {finding.name}: {finding.detail}")
+            if finding.fix:
+                click.echo(f"    Fix: {finding.fix}")
+    else:
+        _json([asdict(finding) for finding in findings])
+    if any(finding.ok is False for finding in findings):
+        sys.exit(EXIT_ERROR)
+
+
+def _app_token_finding(auth):
+    """Fetch an app token (form body, as the official clients send it); never invoke."""
+    name = "App token (client credentials)"
+    try:
+        auth.header()
+    except FaaSError as exc:
+        return Finding(name, False, str(exc), exc.advice)
+    return Finding(name, True, "issued")
+
+
+def _run(operation, user_id=None):
+    """Run a client call, turning failures into the documented exit codes and advice."""
+    client = client_from_env(user_id=user_id)
     try:
         return operation(client)
     except FaaSLambdaError as exc:

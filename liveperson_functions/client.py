@@ -19,6 +19,7 @@ import requests
 from liveperson_functions.discovery import DiscoveryError
 
 from . import __version__
+from .catalogue import explain_forbidden
 from .errors import FaaSError
 from .errors import error_from_response
 from .errors import sanitize
@@ -89,6 +90,7 @@ class CallMetric:
 class _Call:
     """What one public call learned so far, for its result and its metric."""
 
+    operation: str = ""
     started: float = field(default_factory=time.perf_counter)
     status: int | None = None
     domain: str | None = None
@@ -101,7 +103,12 @@ class _Call:
 
 
 class FunctionsClient:
-    """Call LivePerson Functions for one account; thread-safe, one pooled session per client."""
+    """Call LivePerson Functions for one account; thread-safe, one pooled session per client.
+
+    `user_id` is the id of the user whose token `auth` sends: LivePerson documents the
+    user-token invocation as `…/invoke?v=1&userId={userId}`, and its CLI and Java client send
+    `userId` to faasUI, so every call then carries it. Leave it unset for an app token.
+    """
 
     def __init__(
         self,
@@ -109,6 +116,7 @@ class FunctionsClient:
         auth,
         resolver,
         *,
+        user_id=None,
         platform=None,
         event_source=None,
         metrics=None,
@@ -123,6 +131,7 @@ class FunctionsClient:
         if platform not in (None, *PLATFORMS):
             raise ValueError(f"platform must be 'v1', 'v2' or None, not {platform!r}")
         self.auth = auth
+        self.user_id = _check_user_id(user_id)
         self.resolver = resolver
         self.platform = platform
         self.event_source = _check_event_source(event_source or DEFAULT_EVENT_SOURCE)
@@ -241,12 +250,13 @@ class FunctionsClient:
         """List the account's functions (V1 lambdas or V2 functions) in one normalised shape."""
         with self._measure("list_functions", event=event_id) as call:
             states = _states(state)
+            user_id = self.user_id if user_id is None else _check_user_id(user_id)
             platform = self._locate(call, "faasUI")
             params = []
             if platform == "v1":
                 params.append(("v", "1"))
             if user_id is not None:
-                params.append(("userId", str(user_id)))
+                params.append(("userId", user_id))
             params += [("state", s) for s in states]
             if event_id is not None:
                 params.append(("eventId", str(event_id)))
@@ -277,6 +287,8 @@ class FunctionsClient:
         else:
             params = []
             headers["LP-EventSource"] = source
+        if self.user_id is not None:
+            params.append(("userId", self.user_id))
         if skill is not None:
             params.append(("skillId", skill))
         return self._send(
@@ -353,9 +365,14 @@ class FunctionsClient:
                 request_id=call.request_id,
             )
         if not 200 <= status < 300:
-            raise error_from_response(
+            error = error_from_response(
                 status, raw, call.request_id, response.headers.get("Retry-After")
             )
+            if status == 403:
+                # The platform's 403 body names no permission; the operation tells which.
+                principal = getattr(self.auth, "principal", "user")
+                error.explanation, error.advice = explain_forbidden(call.operation, principal)
+            raise error
         return status, raw
 
     def _exchange(self, request, authorization, what, call):
@@ -394,7 +411,7 @@ class FunctionsClient:
     @contextmanager
     def _measure(self, operation, *, uuid=None, event=None):
         """Time a call and report it to the metrics hook, whether it succeeds or fails."""
-        call = _Call()
+        call = _Call(operation)
         error = None
         try:
             yield call
@@ -449,6 +466,15 @@ def _check_skill(value):
     text = str(value)
     if not SKILL_RE.match(text):
         raise ValueError(f"invalid skill id: {text!r}")
+    return text
+
+
+def _check_user_id(value):
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if not SKILL_RE.match(text):
+        raise ValueError(f"invalid user id: {text!r}")
     return text
 
 

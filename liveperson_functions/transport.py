@@ -24,7 +24,9 @@ ATTEMPTS = 3
 BACKOFF_FACTOR = 0.25
 BACKOFF_JITTER = 0.25
 RETRY_AFTER_CAP = 10
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# LivePerson's error-codes page calls 500, 502 and 504 possibly temporary. Only GETs are
+# retried on a status: a POST that reached the gateway may have run the function.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CHUNK = 64 * 1024
 
 

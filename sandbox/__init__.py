@@ -28,6 +28,8 @@ from .state import State
 ACCOUNT_ID = "12345678"
 SERVICES = ("sentinel", "faasGW", "faasUI", "agentVep")
 DIALECTS = ("v1", "v2")
+CLIENT_AUTH_MODES = ("basic", "post", "both")
+ID_TOKEN_LIFETIME = 600  # Sentinel's documented id_token lives 600 s (token request example)
 
 
 @dataclass
@@ -37,7 +39,11 @@ class Settings:
     url: str = "http://localhost:8001"
     account_id: str = ACCOUNT_ID
     token_lifetime: int = 1800
+    # None: the documented 600 s, or the access token's lifetime when that is shorter.
+    id_token_lifetime: int | None = None
     app_token_lifetime: int = 3600
+    # How Sentinel's user-token endpoints (token, revoke) accept client credentials.
+    client_auth: str = "basic"
     redirect_uris: tuple = DEFAULT_REDIRECT_URIS
     service_domains: dict = field(default_factory=dict)
     dialect: str = "v1"
@@ -47,6 +53,12 @@ class Settings:
     extra_functions: int = 0  # generated filler functions, for benchmarks
 
     def __post_init__(self):
+        if self.client_auth not in CLIENT_AUTH_MODES:
+            raise ValueError(
+                f"SANDBOX_CLIENT_AUTH must be basic, post or both, not {self.client_auth!r}"
+            )
+        if self.id_token_lifetime is None:
+            self.id_token_lifetime = min(ID_TOKEN_LIFETIME, self.token_lifetime)
         if self.dialect not in DIALECTS:
             raise ValueError(f"SANDBOX_DIALECT must be v1 or v2, not {self.dialect!r}")
         if not self.execution_limit > 0:
@@ -70,6 +82,7 @@ class Settings:
             "url": url or environ.get("SANDBOX_URL", cls.url),
             "token_lifetime": read("TOKEN_LIFETIME", int, cls.token_lifetime),
             "app_token_lifetime": read("APP_TOKEN_LIFETIME", int, cls.app_token_lifetime),
+            "client_auth": read("CLIENT_AUTH", str, cls.client_auth).lower(),
             "redirect_uris": DEFAULT_REDIRECT_URIS + extra,
             "dialect": read("DIALECT", str, cls.dialect).lower(),
             "execution_limit": read("EXECUTION_LIMIT", float, cls.execution_limit),
@@ -77,6 +90,8 @@ class Settings:
             "flaky_share": read("FLAKY_SHARE", float, cls.flaky_share),
             "extra_functions": read("EXTRA_FUNCTIONS", int, cls.extra_functions),
         }
+        if environ.get("SANDBOX_ID_TOKEN_LIFETIME"):
+            settings["id_token_lifetime"] = read("ID_TOKEN_LIFETIME", int, None)
         return cls(**{**settings, **overrides})
 
     def domains(self):

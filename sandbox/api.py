@@ -96,8 +96,9 @@ def args(name):
     return [value for value in request.args.getlist(name) if value]
 
 
-def authorize(principal, apps):
-    """Refuse a call without a valid bearer, from an app where apps may not, or without rights."""
+def authorize(principal, apps, action):
+    """Refuse a call without a valid bearer, from an app where apps may not, or without the
+    permission `action` ("read" or "invoke") needs."""
     if principal is None:
         raise PlatformError("unauthorized", "Missing or invalid bearer token for this account.")
     if principal.kind == "app" and not apps:
@@ -105,13 +106,24 @@ def authorize(principal, apps):
             "forbidden",
             "App tokens (client credentials) cannot list functions; use a user's bearer.",
         )
-    if principal.kind == "user" and not principal.user.can_invoke():
+    if principal.kind != "user":
+        return
+    user = principal.user
+    if action == "invoke" and not user.can_invoke():
         raise PlatformError(
-            "forbidden", f"User {principal.user.login_name} lacks the FaaS-Invocation permission."
+            "forbidden",
+            f"User {user.login_name} may not invoke functions: that needs FaaS-Invocation or "
+            "FaaS-Developer (FaaS-Admin may read functions but not invoke them).",
+        )
+    if action == "read" and not user.can_read():
+        raise PlatformError(
+            "forbidden",
+            f"User {user.login_name} may not read functions: that needs FaaS-Invocation, "
+            "FaaS-Developer or FaaS-Admin.",
         )
 
 
-def platform_call(endpoint, apps=True):
+def platform_call(endpoint, apps=True, action="read"):
     """Make a view a gateway or faasUI call: check account and bearer, render errors, record."""
 
     def decorate(view):
@@ -123,7 +135,7 @@ def platform_call(endpoint, apps=True):
                 if account_id != box.settings.account_id:
                     raise PlatformError("unauthorized", f"Unknown account {account_id}.")
                 principal = box.state.authenticate(request.headers.get("Authorization"))
-                authorize(principal, apps)
+                authorize(principal, apps, action)
                 response = make_response(view(**values))
             except PlatformError as error:
                 response = error.response(box.settings.dialect)
@@ -153,6 +165,8 @@ def describe(account_id, values, principal, response):
         "method": request.method,
         "path": request.path,
         "query": request.args.to_dict(flat=False),
+        # The documented user-token calls carry the token owner's id (reference §3.1).
+        "userId": request.args.get("userId"),
         "headers": headers,
         "body": request.get_json(force=True, silent=True) if request.method == "POST" else None,
         "principal": who,

@@ -7,7 +7,13 @@ from dataclasses import field
 from authlib.oauth2.rfc6749 import ClientMixin
 
 SCOPE = "faas.lambda.invoke"
-INVOKE_PERMISSION = "FaaS-Invocation"
+# LivePerson's three Functions permissions (developer-center liveperson-functions-permission-
+# system): each may read functions; FaaS-Admin may not invoke them.
+ADMIN, DEVELOPER, INVOCATION = "FaaS-Admin", "FaaS-Developer", "FaaS-Invocation"
+INVOKE_PERMISSION = INVOCATION
+PERMISSIONS = (ADMIN, DEVELOPER, INVOCATION)
+READ_PERMISSIONS = frozenset(PERMISSIONS)
+INVOKE_PERMISSIONS = frozenset({DEVELOPER, INVOCATION})
 
 
 @dataclass(frozen=True)
@@ -20,9 +26,13 @@ class User:
     is_admin: bool = False
     permissions: frozenset = frozenset()
 
+    def can_read(self):
+        """Tell whether the user may read (list) functions: any Functions permission."""
+        return bool(READ_PERMISSIONS & self.permissions)
+
     def can_invoke(self):
-        """Tell whether the user holds the FaaS-Invocation permission."""
-        return INVOKE_PERMISSION in self.permissions
+        """Tell whether the user may invoke functions: FaaS-Developer or FaaS-Invocation."""
+        return bool(INVOKE_PERMISSIONS & self.permissions)
 
     def get_user_id(self):
         """Return the id authlib records for the resource owner."""
@@ -66,9 +76,12 @@ class Client(ClientMixin):
 
 
 USERS = (
-    User("4000001", "agent", "agent", permissions=frozenset({INVOKE_PERMISSION})),
-    User("4000002", "admin", "admin", is_admin=True, permissions=frozenset({INVOKE_PERMISSION})),
+    User("4000001", "agent", "agent", permissions=frozenset({INVOCATION})),
+    # The Administrator role has all three by default.
+    User("4000002", "admin", "admin", is_admin=True, permissions=frozenset(PERMISSIONS)),
     User("4000003", "viewer", "viewer"),
+    User("4000004", "developer", "developer", permissions=frozenset({DEVELOPER})),
+    User("4000005", "faasadmin", "faasadmin", permissions=frozenset({ADMIN})),
 )
 
 DEFAULT_REDIRECT_URIS = ("http://127.0.0.1:8000/callback", "http://localhost:8000/callback")

@@ -3,7 +3,8 @@
 Only the sandbox's dialect serves its list; the other answers 404. Filters (reference §3.5,
 §3.6): `state` (repeatable; an unknown state is a 400), `eventId` and the name (`name` in V1;
 `functionName`, or the Java client's `name`, in V2), the last two as substrings of any case.
-`userId`, `v` and `externalSystem` are accepted and ignored. Like the platform, faasUI refuses
+`v` and `externalSystem` are accepted and ignored; `userId` is recorded, not checked
+(LivePerson documents no check). Like the platform, faasUI refuses
 app (client-credentials) tokens with 403: listing needs a user's bearer.
 """
 

@@ -73,7 +73,7 @@ def iso(timestamp):
 
 
 @bp.post("/lambdas/<uuid>/invoke")
-@platform_call("invoke")
+@platform_call("invoke", action="invoke")
 def invoke(uuid):
     """Run one function by UUID and answer its result."""
     box = sandbox()
@@ -95,7 +95,7 @@ def invoke(uuid):
 
 
 @bp.post("/events/<event_id>/invoke")
-@platform_call("invoke_event")
+@platform_call("invoke_event", action="invoke")
 def invoke_event(event_id):
     """Run every invocable function on the event (for the skill) side by side."""
     box = sandbox()

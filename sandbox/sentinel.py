@@ -24,6 +24,12 @@ from .state import AuthorizationCode
 bp = Blueprint("sentinel", __name__, url_prefix="/sentinel/api/account/<account_id>")
 csrf = CSRFProtect()
 CLIENT_AUTH = ["client_secret_basic", "client_secret_post"]
+# SANDBOX_CLIENT_AUTH: how the user-token endpoints (token, revoke) accept client credentials.
+USER_TOKEN_AUTH = {
+    "basic": ["client_secret_basic"],
+    "post": ["client_secret_post"],
+    "both": CLIENT_AUTH,
+}
 
 
 def state():
@@ -47,8 +53,25 @@ class SentinelServer(AuthorizationServer):
         return SentinelRequest(request)
 
 
+def user_token_auth():
+    """The client authentication methods the user-token endpoints accept."""
+    return USER_TOKEN_AUTH[settings().client_auth]
+
+
+def client_auth_used():
+    """Name how a call presented client credentials: "basic", "post", both or none."""
+    used = []
+    if request.headers.get("Authorization", "").lower().startswith("basic "):
+        used.append("basic")
+    if request.values.get("client_secret"):
+        used.append("post")
+    return "+".join(used) or "none"
+
+
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH
+    @property
+    def TOKEN_ENDPOINT_AUTH_METHODS(self):  # noqa: N802 (authlib's name)
+        return user_token_auth()
 
     def save_authorization_code(self, code, request):
         challenge = request.payload.data.get("code_challenge")
@@ -81,7 +104,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH
+    @property
+    def TOKEN_ENDPOINT_AUTH_METHODS(self):  # noqa: N802 (authlib's name)
+        return user_token_auth()
+
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token):
@@ -95,11 +121,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    # The app token keeps both: the official clients send the form body (or the query).
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH
 
 
 class Revocation(RevocationEndpoint):
-    CLIENT_AUTH_METHODS = CLIENT_AUTH
+    @property
+    def CLIENT_AUTH_METHODS(self):  # noqa: N802 (authlib's name)
+        return user_token_auth()
 
     def query_token(self, token_string, token_type_hint):
         return state().grant_for_refresh_token(token_string) or state().grant_for_access_token(
@@ -111,7 +140,8 @@ class Revocation(RevocationEndpoint):
 
 
 def generate_token(grant_type, client, user=None, scope=None, **kwargs):
-    """Issue tokens the way Sentinel does: JWTs, an id_token at sign-in, no user `expires_in`."""
+    """Issue tokens the way Sentinel documents them: an opaque user access token, a 600 s
+    id_token at sign-in, no user `expires_in`; app tokens are JWTs with `expires_in`."""
     now = int(time.time())
     account = settings().account_id
     claims = {"iss": "Sentinel", "aud": account, "azp": client.client_id, "scope": SCOPE}
@@ -121,14 +151,15 @@ def generate_token(grant_type, client, user=None, scope=None, **kwargs):
         access_token = state().sign({**claims, "exp": now + lifetime})
         # The V2 toolbelt rejects an expires_in that is not a string.
         return {"access_token": access_token, "token_type": "Bearer", "expires_in": str(lifetime)}
-    exp = now + settings().token_lifetime
     token = {
-        "access_token": state().sign({**claims, "sub": user.user_id, "exp": exp}),
+        # Bound to its grant and lifetime in save_token, once the grant exists.
+        "access_token": secrets.token_hex(32),
         "token_type": "Bearer",
         "refresh_token": secrets.token_hex(32),
     }
     if grant_type == "authorization_code":
         id_claims = {"sub": user.user_id, "aud": client.client_id, "iss": "Sentinel"}
+        exp = now + settings().id_token_lifetime
         id_claims.update(iat=now, exp=exp, is_admin=user.is_admin, is_lpa=False)
         # Not among Sentinel's documented claims; the app shows it when present.
         id_claims["preferred_username"] = user.login_name
@@ -145,9 +176,7 @@ def save_token(token, request):
         state().rotate(grant, token["refresh_token"])
     else:
         grant = state().new_grant(request.client.client_id, request.user, token["refresh_token"])
-    jti = state().verify(token["access_token"])["jti"]
-    with state().lock:
-        state().access_tokens[jti] = grant.grant_id
+    state().bind_access_token(token["access_token"], grant, settings().token_lifetime)
 
 
 def init_app(app):
@@ -203,19 +232,19 @@ def authorize():
 @bp.post("/token")
 def token():
     """Exchange a code or a refresh token for tokens."""
-    state().record("token", request.values)
+    state().record("token", {**request.values, "client_auth": client_auth_used()})
     return current_app.extensions["sentinel"].create_token_response()
 
 
 @bp.post("/app/token")
 def app_token():
     """Issue an app token for the client-credentials grant."""
-    state().record("app_token", request.values)
+    state().record("app_token", {**request.values, "client_auth": client_auth_used()})
     return current_app.extensions["sentinel"].create_token_response()
 
 
 @bp.post("/token/revoke")
 def revoke():
     """End a user's grant: its refresh and access tokens stop working."""
-    state().record("revoke", request.values)
+    state().record("revoke", {**request.values, "client_auth": client_auth_used()})
     return current_app.extensions["sentinel"].create_endpoint_response("revocation")

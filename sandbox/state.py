@@ -135,12 +135,19 @@ class State:
             grant = self.grants.get(self.refresh_tokens.get(refresh_token or ""))
             return grant if grant and not grant.revoked else None
 
-    def grant_for_access_token(self, access_token):
-        """Return the grant that issued a valid user access token, or None."""
-        claims = self.verify(access_token or "")
+    def bind_access_token(self, token, grant, lifetime):
+        """Make an opaque user access token speak for a grant for `lifetime` seconds."""
         with self.lock:
-            grant = self.grants.get(self.access_tokens.get((claims or {}).get("jti")))
-            return grant if grant and not grant.revoked else None
+            self.access_tokens[token] = (grant.grant_id, time.time() + lifetime)
+
+    def grant_for_access_token(self, access_token):
+        """Return the grant that issued a valid, unexpired user access token, or None."""
+        with self.lock:
+            grant_id, expires_at = self.access_tokens.get(access_token or "", (None, 0))
+            grant = self.grants.get(grant_id)
+            if grant is None or grant.revoked or expires_at <= time.time():
+                return None
+            return grant
 
     def revoke(self, grant):
         """End a grant: its refresh and access tokens stop working."""
@@ -157,10 +164,11 @@ class State:
             user = self.bearers.get(token)
         if user:
             return Principal("user", user=user)
+        grant = self.grant_for_access_token(token)
+        if grant:
+            return Principal("user", grant.client_id, grant.user)
+        # App tokens stay JWTs: the official clients decode them to read `exp`.
         claims = self.verify(token)
-        if not claims or claims.get("aud") != self.account_id:
+        if not claims or claims.get("aud") != self.account_id or claims.get("sub"):
             return None
-        if claims.get("sub"):
-            grant = self.grant_for_access_token(token)
-            return Principal("user", grant.client_id, grant.user) if grant else None
         return Principal("app", claims.get("azp"))

@@ -120,11 +120,21 @@ def start(key, token, record):
     save(key, found)
 
 
+BASIC_MEANING = (
+    "HTTP Basic: the client id and secret, base64-encoded, as Functions' authorization-code "
+    "guide asks (Client Authentication: header)."
+)
+
+
 def exchange_request(exchange):
+    fields = [(k, shown(k, v), PARAMETERS.get(k, "")) for k, v in exchange.get("fields", [])]
+    if exchange.get("client_auth") == "basic":
+        fields.insert(0, ("Authorization (header)", f"Basic {MASK}", BASIC_MEANING))
     return {
         "at": time.time(),
         "url": exchange.get("url"),
-        "fields": [(k, shown(k, v), PARAMETERS.get(k, "")) for k, v in exchange.get("fields", [])],
+        "client_auth": exchange.get("client_auth"),
+        "fields": fields,
     }
 
 

@@ -29,6 +29,18 @@ MAX_ANSWER = 64 * 1024  # a token response is a few KB
 REVOKE_RETRIES = (5, 30, 120)  # seconds before each later attempt to revoke
 refreshed = Namespace().signal("token-refreshed")
 
+# Client authentication at the user-token endpoints (code exchange, refresh, revoke). HTTP Basic
+# first: Functions' authorization-code guide says "Client Authentication: header", and RFC 6749
+# §2.3.1 makes Basic the method servers MUST support. The Token API page shows the form body.
+CLIENT_AUTH = {"basic": "client_secret_basic", "post": "client_secret_post"}
+OTHER_AUTH = {"basic": "post", "post": "basic"}
+CLIENT_AUTH_KEY = "sentinel:client-auth"
+CLIENT_AUTH_TTL = 7 * 24 * 3600  # then Basic is tried again, costing one refused call
+
+
+class ClientRefused(Exception):
+    """Sentinel did not authenticate the client with the method tried (invalid_client)."""
+
 
 class SignInRequired(Exception):
     """The user's sign-in has ended; the message says why."""
@@ -79,7 +91,7 @@ def sentinel_call():
     except (requests.RequestException, ValueError):
         breaker.failure()
         raise
-    except AuthlibBaseError:
+    except (AuthlibBaseError, ClientRefused):
         breaker.success()
         raise
     breaker.success()
@@ -114,8 +126,10 @@ def _remember(response):
         body = response.json()
     except ValueError:
         body = None
+    basic = response.request.headers.get("Authorization", "").lower().startswith("basic ")
     g.sentinel_exchange = {
         "url": response.request.url,
+        "client_auth": "basic" if basic else "post",
         "fields": parse_qsl(response.request.body or ""),
         "status": response.status_code,
         "response": body if isinstance(body, dict) else None,
@@ -123,19 +137,79 @@ def _remember(response):
     return response
 
 
-def oauth_session(timeout=None):
-    """Return an authlib client that authenticates as the app on Sentinel."""
+def oauth_session(method, timeout=None):
+    """Return an authlib client that authenticates as the app on Sentinel with `method`."""
     config = current_app.config
     client = OAuth2Session(
         config["LP_CLIENT_ID"],
         config["LP_CLIENT_SECRET"],
-        token_endpoint_auth_method="client_secret_post",
-        revocation_endpoint_auth_method="client_secret_post",
+        token_endpoint_auth_method=CLIENT_AUTH[method],
+        revocation_endpoint_auth_method=CLIENT_AUTH[method],
         default_timeout=timeout or TIMEOUT,
     )
     client.trust_env = False
     remember_exchange(client)
     return client
+
+
+def client_auth():
+    """Return `(method, source)`: how the user-token calls authenticate the client, and why."""
+    pinned = current_app.config.get("LP_TOKEN_AUTH")
+    if pinned:
+        return pinned, "pinned by LP_TOKEN_AUTH"
+    learned = current_app.extensions["sentinel_client_auth"]
+    if learned.get("method"):
+        return learned["method"], "learned by this process"
+    try:
+        stored = current_app.extensions["store"].get(CLIENT_AUTH_KEY)
+    except StoreError:
+        stored = None
+    if isinstance(stored, dict) and stored.get("method") in CLIENT_AUTH:
+        learned.update(stored)
+        return stored["method"], "learned by another worker or host"
+    return "basic", "default"
+
+
+def learn_client_auth(method, refused):
+    """Remember the method Sentinel accepted, here and in the store; log the change once."""
+    record = {"method": method, "at": time.time()}
+    current_app.extensions["sentinel_client_auth"].update(record)
+    # Should the store fail, this process still remembers; others learn it from a refusal.
+    with contextlib.suppress(StoreError):
+        current_app.extensions["store"].set(CLIENT_AUTH_KEY, record, CLIENT_AUTH_TTL)
+    current_app.logger.warning(
+        "Sentinel refused %s client authentication (invalid_client) and accepted %s: using %s "
+        "from now on; set LP_TOKEN_AUTH=%s to skip the refused call",
+        refused,
+        method,
+        method,
+        method,
+    )
+
+
+def refused_client(exc):
+    """Tell whether a failed token call means the client was not authenticated."""
+    if isinstance(exc, ClientRefused) or getattr(exc, "error", None) == "invalid_client":
+        return True
+    response = getattr(exc, "response", None)
+    return isinstance(exc, requests.HTTPError) and getattr(response, "status_code", 0) == 401
+
+
+def with_client_auth(call):
+    """Run `call(method)`; after a client refusal, retry once with the other method and
+    remember the one that worked (unless LP_TOKEN_AUTH pins it)."""
+    method, source = client_auth()
+    try:
+        return call(method)
+    except (AuthlibBaseError, requests.HTTPError, ClientRefused) as exc:
+        # Sentinel authenticates the client before it looks at the code or refresh token,
+        # so a refused call spent nothing and can be sent again.
+        if source.startswith("pinned") or not refused_client(exc):
+            raise
+    other = OTHER_AUTH[method]
+    result = call(other)
+    learn_client_auth(other, method)
+    return result
 
 
 def claims(token):
@@ -178,6 +252,8 @@ def new_record(token, now=None):
         "refresh_token": token.get("refresh_token"),
         "id_token": token.get("id_token"),
         "obtained_at": now,
+        # When the id_token arrived: its iat is Sentinel's clock at that moment.
+        "id_token_at": now if token.get("id_token") else None,
         "expires_at": expires_at,
         "expiry_source": source,
         "refreshes": 0,
@@ -262,11 +338,13 @@ def exchange_refresh_token(record):
         raise SignInRequired("Your LivePerson token has expired. Sign in again to continue.")
     try:
         with sentinel_call():
-            token = oauth_session().refresh_token(
-                endpoints()["token_endpoint"],
-                refresh_token=record["refresh_token"],
-                allow_redirects=False,
-                stream=True,
+            token = with_client_auth(
+                lambda method: oauth_session(method).refresh_token(
+                    endpoints()["token_endpoint"],
+                    refresh_token=record["refresh_token"],
+                    allow_redirects=False,
+                    stream=True,
+                )
             )
     except AuthlibBaseError as exc:
         if getattr(exc, "error", None) in FATAL_REFRESH_ERRORS:
@@ -279,6 +357,7 @@ def exchange_refresh_token(record):
     if not token.get("access_token"):
         raise RefreshFailed("Sentinel sent no access token")
     updated = new_record({**token, "id_token": record.get("id_token")})
+    updated["id_token_at"] = record.get("id_token_at")
     updated["refresh_token"] = token.get("refresh_token") or record["refresh_token"]
     updated["refreshes"] = record.get("refreshes", 0) + 1
     return updated
@@ -288,17 +367,44 @@ def revoke(refresh_token):
     """Revoke a refresh token at Sentinel: "revoked", "refused" (4xx), or "unreachable"."""
     try:
         with sentinel_call():
-            response = oauth_session(timeout=5).revoke_token(
-                endpoints()["revocation_endpoint"],
-                token=refresh_token,
-                token_type_hint="refresh_token",
-                allow_redirects=False,
-            )
+            response = with_client_auth(lambda method: revoke_with(method, refresh_token))
+    except ClientRefused:
+        return "refused"
     except (requests.RequestException, AuthlibBaseError, ValueError, DiscoveryError, CircuitOpen):
         return "unreachable"
     if response.status_code == 200:
         return "revoked"
     return "unreachable" if response.status_code >= 500 else "refused"
+
+
+def revoke_with(method, refresh_token):
+    """Send one revocation request; raise ClientRefused when the client was not authenticated."""
+    response = oauth_session(method, timeout=5).revoke_token(
+        endpoints()["revocation_endpoint"],
+        token=refresh_token,
+        token_type_hint="refresh_token",
+        allow_redirects=False,
+    )
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if response.status_code == 401 or error == "invalid_client":
+        raise ClientRefused(f"HTTP {response.status_code}")
+    return response
+
+
+def exchange_code(params):
+    """Exchange an authorization code for tokens (authorization_code grant)."""
+    return with_client_auth(
+        lambda method: oauth_session(method).fetch_token(
+            endpoints()["token_endpoint"],
+            grant_type="authorization_code",
+            allow_redirects=False,
+            stream=True,
+            **params,
+        )
+    )
 
 
 def revoke_later(refresh_token):

@@ -60,10 +60,8 @@ class SentinelOAuth(OAuth):
 
 def init_app(app):
     """Register the Sentinel client and the sign-in routes."""
-    client_kwargs = {
-        "token_endpoint_auth_method": "client_secret_post",
-        "default_timeout": tokens.TIMEOUT,
-    }
+    # The client only builds the authorize redirect; tokens.py makes the token calls.
+    client_kwargs = {"default_timeout": tokens.TIMEOUT}
     if app.config["LP_PKCE"]:
         client_kwargs["code_challenge_method"] = "S256"
     SentinelOAuth(app).register(
@@ -73,6 +71,8 @@ def init_app(app):
         client_kwargs=client_kwargs,
         compliance_fix=tokens.remember_exchange,
     )
+    # The client authentication Sentinel accepted, once learned (see tokens.with_client_auth).
+    app.extensions["sentinel_client_auth"] = {}
     app.before_request(load_user)
     app.register_blueprint(bp)
 
@@ -230,16 +230,16 @@ def exchange_after_pause():
 
 
 def exchange(code, state):
-    """Exchange a code with authlib's client, using the verifier kept for its state."""
+    """Exchange a code at Sentinel, using the verifier kept for its state."""
     framework = sentinel().framework
     # The state is forgotten before the exchange, so a replay never reaches Sentinel.
     data = framework.get_state_data(session, state) or {}
     framework.clear_state_data(session, state)
-    params = {"code": code, "state": state, "redirect_uri": data.get("redirect_uri")}
+    params = {"code": code, "redirect_uri": data.get("redirect_uri")}
     if data.get("code_verifier"):
         params["code_verifier"] = data["code_verifier"]
     with tokens.sentinel_call():
-        return sentinel().fetch_access_token(allow_redirects=False, stream=True, **params)
+        return tokens.exchange_code(params)
 
 
 def claim_state(state):

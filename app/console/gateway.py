@@ -95,6 +95,8 @@ def build_client(key, http):
         config["LP_ACCOUNT_ID"],
         auth,
         current_app.extensions["resolver"],
+        # Each client serves one session, so one user: the documented calls carry its id.
+        user_id=session["user"]["sub"],
         platform=config.get("LP_PLATFORM"),
         event_source=EVENT_SOURCE,
         metrics=log_call,

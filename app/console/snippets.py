@@ -7,10 +7,16 @@ from urllib.parse import quote
 from urllib.parse import urlencode
 
 from flask import current_app
+from flask import session
 
 from liveperson_functions.discovery import DiscoveryError
 
 V2_MARKERS = ("fninvocations", "functions")
+
+
+def user_id():
+    """The signed-in user's id, which every call made with their token carries."""
+    return ((session.get("user") or {}).get("sub")) or None
 
 
 def gateway_url(entry):
@@ -27,6 +33,8 @@ def gateway_url(entry):
     noun = "lambdas" if entry["kind"] == "function" else "events"
     path = f"/api/account/{quote(config['LP_ACCOUNT_ID'])}/{noun}/{quote(entry['target'])}/invoke"
     query = {} if v2 else {"v": "1", "externalSystem": entry["event_source"] or "FunctionsInvoker"}
+    if user_id():
+        query["userId"] = user_id()
     if entry["skill_id"]:
         query["skillId"] = entry["skill_id"]
     return base + path + ("?" + urlencode(query) if query else ""), v2
@@ -74,6 +82,7 @@ def python(entry):
         "    account,\n"
         '    UserBearer(lambda: os.environ["LP_TOKEN"]),\n'
         f"    Resolver(account, {config['LP_CSDS_URL']!r}{insecure}),\n"
+        f"    user_id={user_id()!r},\n"
         ")\n"
         f"payload = {payload}\n"
         f"print(client.{call}({entry['target']!r}, payload{extra}))\n"

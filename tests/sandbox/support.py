@@ -78,13 +78,8 @@ class Caller:
             answer = browser.post(
                 f"{self.url}/sentinel/api/account/{ACCOUNT}/token",
                 params={"v": "2.0"},
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": CALLBACK,
-                    "client_id": "functions-invoker",
-                    "client_secret": "sandbox-secret",
-                },
+                data={"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK},
+                auth=("functions-invoker", "sandbox-secret"),  # HTTP Basic, the default mode
             )
         assert answer.status_code == 200, answer.text
         return answer.json()["access_token"]

@@ -154,10 +154,21 @@ def test_app_tokens_may_not_list(lp, app_token, path):
 def test_who_may_list(lp):
     assert lp.call("GET", "lambdas").status_code == 401
     assert lp.call("GET", "lambdas", "nonsense").status_code == 401
-    assert lp.call("GET", "lambdas", lp.bearer("viewer")).status_code == 403
-    assert lp.call("GET", "lambdas", lp.user_token("viewer")).status_code == 403
+    for token in (lp.bearer("viewer"), lp.user_token("viewer")):
+        refused = lp.call("GET", "lambdas", token)
+        assert refused.status_code == 403
+        assert "needs FaaS-Invocation, FaaS-Developer or FaaS-Admin" in refused.json()["message"]
     assert uuids(lp.call("GET", "lambdas", lp.bearer("admin"))) == DEMO
     assert uuids(lp.call("GET", "lambdas", lp.user_token("agent"))) == DEMO
+    # Every Functions profile may read (liveperson-functions-permission-system).
+    assert uuids(lp.call("GET", "lambdas", lp.user_token("developer"))) == DEMO
+    assert uuids(lp.call("GET", "lambdas", lp.user_token("faasadmin"))) == DEMO
+
+
+def test_the_user_id_received_is_recorded(lp, agent):
+    lp.call("GET", "lambdas", agent, params={"v": "1", "userId": "4000001"})
+    lp.call("GET", "lambdas", agent, params={"v": "1"})
+    assert [e["userId"] for e in sandbox_log(lp.served, "list_functions")] == ["4000001", None]
 
 
 def test_list_calls_are_recorded(lp, agent):

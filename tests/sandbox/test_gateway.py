@@ -287,17 +287,45 @@ def test_an_unknown_account_is_401(lp, app_token):
 
 
 def test_every_kind_of_bearer_for_the_account_may_invoke(lp):
-    for token in (lp.app_token(), lp.bearer("agent"), lp.bearer("admin"), lp.user_token("agent")):
+    tokens = [lp.app_token(), lp.bearer("agent"), lp.bearer("admin"), lp.user_token("agent")]
+    tokens.append(lp.user_token("developer"))  # FaaS-Developer invokes too
+    for token in tokens:
         assert lp.invoke(fn.ECHO, {"x": 1}, token).json() == {"x": 1}
 
 
-def test_a_user_without_the_invocation_permission_is_403(lp):
+def test_user_access_tokens_are_opaque_and_app_tokens_jwts(lp):
+    assert re.fullmatch(r"[0-9a-f]{64}", lp.user_token("agent"))  # as Sentinel documents
+    assert lp.app_token().count(".") == 2  # the official clients decode its exp
+
+
+def test_faas_admin_may_read_but_not_invoke(lp):
+    token = lp.user_token("faasadmin")
+    path = "events/conversational_command/isImplemented"
+    assert lp.call("GET", path, token).json() == {"implemented": True}
+    by_event = lp.invoke_event("conversational_command", {}, token)
+    for answer in (lp.invoke(fn.ECHO, {}, token), by_event):
+        assert answer.status_code == 403
+        message = answer.json()["message"]
+        assert "faasadmin may not invoke functions" in message
+        assert "needs FaaS-Invocation or FaaS-Developer" in message
+    assert [e["status"] for e in sandbox_log(lp.served, "invoke")] == [403]
+
+
+def test_a_user_without_any_functions_permission_is_403(lp):
     for token in (lp.bearer("viewer"), lp.user_token("viewer")):
         answer = lp.invoke(fn.ECHO, {}, token)
         assert answer.status_code == 403
-        assert answer.json() == {"message": "User viewer lacks the FaaS-Invocation permission."}
+        assert "viewer may not invoke functions" in answer.json()["message"]
         event = lp.call("GET", "events/conversational_command/isImplemented", token)
         assert event.status_code == 403
+        assert "may not read functions" in event.json()["message"]
+
+
+def test_the_user_id_received_is_recorded(lp):
+    token = lp.user_token("agent")
+    lp.invoke(fn.ECHO, {}, token, params={"v": "1", "userId": "4000001"})
+    (entry,) = sandbox_log(lp.served, "invoke")
+    assert entry["userId"] == "4000001" and entry["query"]["userId"] == ["4000001"]
 
 
 @pytest.mark.parametrize("sandbox_settings", [{"rate_limit": 3}])

@@ -59,11 +59,15 @@ def test_record_shows_each_step_with_the_values_sentinel_received(app, sandbox, 
     (exchange,) = sandbox_log(sandbox, "token")
     assert f"code {short(exchange['code'])}" in text
     assert f"code_verifier {short(exchange['code_verifier'])}" in text
-    assert "client_secret ••••" in text
+    # HTTP Basic by default (Functions' authorization-code guide): no secret in the body.
+    assert "Authorization (header) Basic ••••" in text and "client_secret" not in text
+    assert exchange["client_auth"] == "basic"
     assert f"redirect_uri {exchange['redirect_uri']}" in text
     assert "grant_type authorization_code" in text
-    assert "access_token string (JWT)" in text and "refresh_token string" in text
-    assert "No expires_in" in text and "access token's exp claim" in text
+    # Sentinel's access token is opaque, so the expiry comes from the id_token's exp.
+    assert "access_token string " in text and "access_token string (JWT)" not in text
+    assert "id_token string (JWT)" in text
+    assert "No expires_in" in text and "the id_token's exp claim" in text
     assert "sub 4000001" in text and "aud functions-invoker" in text and "iss Sentinel" in text
     assert "kid: idtoken-19-08-19" in text
     assert "No refresh yet" in text and "Nothing invoked yet" in text
@@ -83,7 +87,8 @@ def test_first_invocation_and_refresh_join_the_record(app, sandbox, browser):
     page = browser.get(f"{app.url}/flow")
     text = visible_text(page)
     assert f"/api/account/12345678/lambdas/{demo.GREETING}/invoke" in text
-    assert re.search(r"Authorization Bearer eyJ\w{3}…\S{4}", text)
+    assert "userId=4000001" in text
+    assert re.search(r"Authorization Bearer [0-9a-f]{6}…[0-9a-f]{4}", text)
     assert "HTTP 200 (success)" in text
     assert re.search(r"you pressed Refresh now: ✓ new tokens ?; the refresh token rotated", text)
     assert "grant_type=refresh_token" in text
@@ -150,7 +155,7 @@ class TestWalkThrough:
         assert "Signed in" in signed.text and calls(sandbox, "token") == 1
         third = invoke(browser, app, demo.ECHO, '{"walk": true}')
         assert "Step 3 of 3 — the first call with your token" in third.text
-        assert "Bearer eyJ" in third.text and calls(sandbox, "invoke") == 0
+        assert re.search(r"Bearer [0-9a-f]{6}…", third.text) and calls(sandbox, "invoke") == 0
         result = browser.form_post(third, {}, action=f"/functions/{demo.ECHO}")
         assert "Success" in result.text and calls(sandbox, "invoke") == 1
         assert "Success" in invoke(browser, app).text  # no pause after the first
