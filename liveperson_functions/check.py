@@ -93,7 +93,8 @@ def client_auth_findings(session, url, client_id, client_secret, redirect_uri=No
             detail = f"client authenticated ({answer} for the made-up code)"
             findings.append(Finding(name, True, detail))
         elif verdict == "refused":
-            findings.append(Finding(name, False, f"client not authenticated ({answer})"))
+            # Not a fault by itself: the summary below says whether any method works.
+            findings.append(Finding(name, None, f"client not authenticated ({answer})"))
         elif verdict == "issued":
             findings.append(
                 Finding(

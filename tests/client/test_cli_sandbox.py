@@ -244,3 +244,64 @@ def test_flask_faas_is_the_same_command_group(sandbox, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{fn.COMMAND_EVENT} is implemented.\n"
     assert calls(sandbox, "is_implemented") == 1
+
+
+def test_user_id_is_sent_on_every_call_with_a_users_bearer(sandbox):
+    agent = {"LP_BEARER": bearer(sandbox)}
+    ran = [
+        faas(sandbox, "invoke", fn.ECHO, "--user-id", "4000001", **agent),
+        faas(sandbox, "is-implemented", fn.COMMAND_EVENT, "--user-id", "4000001", **agent),
+        faas(sandbox, "list", "--user-id", "4000001", **agent),
+        faas(sandbox, "invoke", fn.ECHO),  # the app's token: no user, no userId
+    ]
+    assert [process.returncode for process in ran] == [0, 0, 0, 0], ran[-1].stderr
+    seen = [
+        entry["userId"]
+        for endpoint in ("invoke", "is_implemented", "list_functions")
+        for entry in sandbox_log(sandbox, endpoint)
+    ]
+    assert seen == ["4000001", None, "4000001", "4000001"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "basic", "post"),
+    [("basic", True, False), ("post", False, True), ("both", True, True)],
+)
+def test_check_learns_which_client_authentication_sentinel_accepts(mode, basic, post):
+    sandbox = start_sandbox([], client_auth=mode)
+    try:
+        ran = faas(sandbox, "check")
+        findings = {f["name"]: f for f in json.loads(ran.stdout)}
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert findings["Host of sentinel"]["ok"] and findings["Host of faasGW"]["ok"]
+        verdicts = {name.split(": ")[1]: f["ok"] for name, f in findings.items() if ": " in name}
+        # ✓ when the client was authenticated; information only when it was not.
+        assert verdicts["HTTP Basic (Authorization header)"] is (True if basic else None)
+        assert verdicts["form body (client_secret)"] is (True if post else None)
+        assert findings["Client authentication to use"]["ok"] is True
+        assert findings["App token (client credentials)"]["ok"] is True
+        # One made-up code per method; the app token in the body form; nothing invoked.
+        assert [e["client_auth"] for e in sandbox_log(sandbox, "token")] == ["basic", "post"]
+        assert [e["client_auth"] for e in sandbox_log(sandbox, "app_token")] == ["post"]
+        assert calls(sandbox, "invoke") == calls(sandbox, "invoke_event") == 0
+        assert "sandbox-m2m-secret" not in ran.stdout + ran.stderr
+    finally:
+        sandbox.stop()
+
+
+def test_check_with_a_wrong_secret_says_what_to_fix(sandbox):
+    ran = faas(
+        sandbox,
+        "check",
+        "--pretty",
+        LP_ACCOUNT_ID=ACCOUNT,
+        LP_CSDS_URL=sandbox.url,
+        LP_INSECURE_HTTP="1",
+        LP_CLIENT_ID="sandbox-m2m",
+        LP_CLIENT_SECRET="wrong",
+    )
+    assert ran.returncode == 2
+    assert "✗ Client authentication to use: Sentinel authenticated the client with neither" in (
+        ran.stdout
+    )
+    assert "Fix: Check that LP_CLIENT_ID and LP_CLIENT_SECRET" in ran.stdout

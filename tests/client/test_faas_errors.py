@@ -84,6 +84,21 @@ def test_403_names_the_missing_permission():
     assert "FaaS-Invocation" in explanation and "FaaS-Invocation" in advice
 
 
+@pytest.mark.parametrize(
+    ("operation", "principal", "named"),
+    [
+        ("invoke", "user", "needs the FaaS-Invocation or FaaS-Developer permission"),
+        ("invoke_event", "user", "FaaS-Admin may read functions but not invoke them"),
+        ("list_functions", "user", "FaaS-Invocation, FaaS-Developer or FaaS-Admin permission"),
+        ("is_implemented", "user", "may not read"),
+        ("invoke", "app", "faas.lambda.invoke scope"),
+        ("list_functions", "app", "does not let app tokens (client credentials) list"),
+    ],
+)
+def test_a_403_is_explained_by_what_was_refused(operation, principal, named):
+    assert named in catalogue.explain_forbidden(operation, principal)[0]
+
+
 def test_codes_with_a_trailing_tab_still_match():
     code = "com.liveperson.faas.handler.log-limit-reached\t"
     assert catalogue.explain(901, code) == catalogue.CODES[code.strip()]
@@ -234,5 +249,8 @@ def test_gateway_errors_end_to_end(fake, make_client, reply, cls, code):
     exc = caught.value
     assert type(exc) is cls
     assert (exc.status, exc.code, exc.request_id) == (reply.status, code, "rid-9")
-    assert exc.explanation == catalogue.explain(reply.status, code)[0]
+    if reply.status == 403:  # the operation names the permission it needs
+        assert exc.explanation == catalogue.explain_forbidden("invoke", "user")[0]
+    else:
+        assert exc.explanation == catalogue.explain(reply.status, code)[0]
     assert len(fake.requests_to(INVOKE)) == 1  # never retried

@@ -125,6 +125,12 @@ def test_a_get_is_retried_on_503_then_succeeds(fake, make_client):
     assert len(fake.requests_to(IMPLEMENTED)) == 3
 
 
+def test_a_get_is_retried_on_500_too(fake, make_client):
+    fake.reply("GET", IMPLEMENTED, Reply(500, b"oops"), Reply(200, {"implemented": False}))
+    assert make_client(fake.domain).is_implemented("e1") is False
+    assert len(fake.requests_to(IMPLEMENTED)) == 2
+
+
 def test_a_get_gives_up_after_three_attempts(fake, make_client):
     fake.reply("GET", LIST, Reply(504, b"slow"))
     with pytest.raises(FaaSDetailedError) as caught:
@@ -156,7 +162,8 @@ def test_the_retry_policy(monkeypatch):
     assert policy.connect == 1  # a refused connection is tried once more at most (§5 row 61)
     assert policy.read is False
     assert policy.allowed_methods == frozenset({"GET"})
-    assert set(policy.status_forcelist) == {429, 502, 503, 504}
+    # The error-codes page calls 500, 502 and 504 possibly temporary.
+    assert set(policy.status_forcelist) == {429, 500, 502, 503, 504}
     assert policy.respect_retry_after_header
     assert policy.parse_retry_after("3600") == 10
     assert policy.parse_retry_after("3") == 3

@@ -349,7 +349,13 @@ def test_bad_input_raises_value_error_before_any_request(fake, make_client, call
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"platform": "v3"}, {"event_source": "bad\nsource"}, {"account_id": "12/34"}]
+    "kwargs",
+    [
+        {"platform": "v3"},
+        {"event_source": "bad\nsource"},
+        {"account_id": "12/34"},
+        {"user_id": "4/1"},
+    ],
 )
 def test_bad_client_configuration_raises_value_error(fake, kwargs):
     from liveperson_functions.auth import UserBearer
@@ -362,3 +368,35 @@ def test_bad_client_configuration_raises_value_error(fake, kwargs):
         FunctionsClient(
             args.pop("account_id"), UserBearer(lambda: "t"), resolver_for(fake.domain), **args
         )
+
+
+@pytest.mark.parametrize("platform", ["v1", "v2"])
+def test_user_id_rides_on_every_call_made_with_a_users_token(fake, make_client, platform):
+    # Documented: …/lambdas/{uuid}/invoke?v=1&userId={userId} ("user-Id from user that created
+    # the OAuth2 token"); LivePerson's CLI sends userId on every faasUI and gateway call.
+    event = f"/api/account/{ACCOUNT}/events/e1"
+    listing = f"/api/account/{ACCOUNT}/" + ("lambdas" if platform == "v1" else "functions")
+    fake.reply("POST", INVOKE, Reply(200, {}))
+    fake.reply("POST", f"{event}/invoke", Reply(200, []))
+    fake.reply("GET", f"{event}/isImplemented", Reply(200, {"implemented": True}))
+    fake.reply("GET", listing, Reply(200, []))
+    client = make_client(fake.domain, user_id="4000001", platform=platform)
+
+    client.invoke(FN_UUID, {})
+    client.invoke_event("e1", {}, skill_id="7")
+    client.is_implemented("e1")
+    client.list_functions()
+    client.list_functions(user_id="42")  # a per-call id wins
+
+    queries = [dict(seen.query) for seen in fake.seen]
+    assert [q.get("userId") for q in queries] == ["4000001"] * 4 + ["42"]
+    if platform == "v1":
+        expected = [("v", "1"), ("externalSystem", "Unknown"), ("userId", "4000001")]
+        assert fake.seen[0].query == expected
+    assert queries[1]["skillId"] == "7"
+
+
+def test_without_a_user_id_none_is_sent(fake, make_client):
+    fake.reply("POST", INVOKE, Reply(200, {}))
+    make_client(fake.domain).invoke(FN_UUID, {})
+    assert "userId" not in dict(fake.seen[-1].query)

@@ -52,3 +52,17 @@ def test_v2_advertises_the_sandboxs_own_address():
     # Host names with "fninvocations" would need a resolver that knows them; clients force V2.
     domains = Settings(url="http://localhost:8001", dialect="v2").domains()
     assert domains["faasGW"] == domains["faasUI"] == "localhost:8001"
+
+
+def test_sentinel_defaults_follow_the_documentation():
+    settings = Settings()
+    assert settings.client_auth == "basic"  # Functions' authorization-code guide: "header"
+    assert settings.id_token_lifetime == 600  # the Token API page's example id_token
+    assert Settings(token_lifetime=2).id_token_lifetime == 2  # never outlives the access token
+
+
+def test_client_auth_and_id_token_lifetime_from_env():
+    settings = Settings.from_env({"SANDBOX_CLIENT_AUTH": "Both", "SANDBOX_ID_TOKEN_LIFETIME": "30"})
+    assert (settings.client_auth, settings.id_token_lifetime) == ("both", 30)
+    with pytest.raises(ValueError, match="SANDBOX_CLIENT_AUTH"):
+        Settings.from_env({"SANDBOX_CLIENT_AUTH": "header"})
