@@ -14,7 +14,11 @@ run: $(VENV)/.installed
 	  echo; \
 	  echo "  Functions Invoker: open http://127.0.0.1:8000 (Ctrl-C stops it and the sandbox)"; \
 	  echo "  Sandbox LivePerson on http://localhost:8001 — demo users (user/password):"; \
-	  echo "    agent/agent (may invoke)  admin/admin (admin, may invoke)  viewer/viewer (may not)"; \
+	  echo "    agent/agent         FaaS-Invocation: reads and invokes"; \
+	  echo "    developer/developer FaaS-Developer: reads and invokes"; \
+	  echo "    faasadmin/faasadmin FaaS-Admin: reads, may not invoke"; \
+	  echo "    admin/admin         account admin, all three"; \
+	  echo "    viewer/viewer       no Functions permission"; \
 	  echo; \
 	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app; \
 	else \

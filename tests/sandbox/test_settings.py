@@ -62,7 +62,8 @@ def test_sentinel_defaults_follow_the_documentation():
 
 
 def test_client_auth_and_id_token_lifetime_from_env():
-    settings = Settings.from_env({"SANDBOX_CLIENT_AUTH": "Both", "SANDBOX_ID_TOKEN_LIFETIME": "30"})
+    environ = {"SANDBOX_CLIENT_AUTH": "Both", "SANDBOX_ID_TOKEN_LIFETIME": "30"}
+    settings = Settings.from_env(environ)
     assert (settings.client_auth, settings.id_token_lifetime) == ("both", 30)
     with pytest.raises(ValueError, match="SANDBOX_CLIENT_AUTH"):
         Settings.from_env({"SANDBOX_CLIENT_AUTH": "header"})
