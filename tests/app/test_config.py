@@ -46,6 +46,8 @@ def test_real_account_settings(tmp_path):
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["SESSION_REFRESH_EACH_REQUEST"] is False
     assert app.permanent_session_lifetime.total_seconds() == 12 * 3600
+    assert app.config["LP_TOKEN_AUTH"] is None  # learned, Basic first
+    assert make(tmp_path, **REAL, LP_TOKEN_AUTH="POST").config["LP_TOKEN_AUTH"] == "post"
 
 
 @pytest.mark.parametrize(
@@ -65,6 +67,7 @@ def test_real_account_settings(tmp_path):
         ({"SESSION_BACKEND": "redis"}, "SESSION_BACKEND=redis needs REDIS_URL"),
         ({"LP_IDLE_TIMEOUT": "soon"}, "LP_IDLE_TIMEOUT must be a whole number"),
         ({"LP_REGION": "mars"}, "LP_REGION must be one of"),
+        ({"LP_TOKEN_AUTH": "header"}, "LP_TOKEN_AUTH must be basic or post"),
     ],
 )
 def test_bad_settings_stop_start_up(tmp_path, change, named):
