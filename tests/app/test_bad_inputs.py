@@ -190,7 +190,11 @@ class HeldTokenEndpoint:
             answer = self.client.post(
                 f"{self.target}{environ['PATH_INFO']}?{environ['QUERY_STRING']}",
                 data=body,
-                headers={"Content-Type": environ.get("CONTENT_TYPE", "")},
+                headers={
+                    "Content-Type": environ.get("CONTENT_TYPE", ""),
+                    # The client's HTTP Basic credentials go through too.
+                    "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
+                },
                 timeout=PATIENCE,
             )
         start_response(f"{answer.status_code} Forwarded", [("Content-Type", "application/json")])
