@@ -123,7 +123,8 @@ def test_history_rerun_prefills_without_invoking(app, sandbox, agent):
     assert "Echo" in visible_text(history)
     entry_link = re.search(r'href="(/history/[0-9a-f]{16})"', history.text).group(1)
     entry = agent.get(f"{app.url}{entry_link}")
-    rerun_link = html.unescape(re.search(r'href="([^"]+)">Run again on the invoke page', entry.text).group(1))
+    rerun = re.search(r'href="([^"]+)">Run again on the invoke page', entry.text)
+    rerun_link = html.unescape(rerun.group(1))
     page = agent.get(f"{app.url}{rerun_link}")
     assert "{&#34;again&#34;: 1}" in page.text or '{"again": 1}' in visible_text(page)
     assert calls(sandbox, "invoke") == 1
