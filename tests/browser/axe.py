@@ -40,8 +40,8 @@ def serious_violations(page, script):
         """async () => {
             const found = await axe.run(document, {runOnly: {type: "tag",
                 values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}});
-            return found.violations.map(v => ({id: v.id, impact: v.impact,
-                nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ") + ": " + n.failureSummary)}));
+            return found.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes
+                .slice(0, 3).map(n => n.target.join(" ") + ": " + n.failureSummary)}));
         }"""
     )
     return [v for v in result if v["impact"] in SERIOUS]

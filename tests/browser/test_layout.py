@@ -111,8 +111,8 @@ def test_every_action_is_reachable_by_keyboard_with_a_visible_focus(page):
         page.keyboard.press("Tab")
         focused = page.evaluate(
             """() => { const e = document.activeElement; const s = getComputedStyle(e);
-                return [e === document.body ? null : (e.tagName === "TEXTAREA" ? e.id : e.textContent.trim() || e.name || e.id),
-                        s.outlineStyle, s.outlineWidth]; }"""
+                const name = e.tagName === "TEXTAREA" ? e.id : e.textContent.trim() || e.name;
+                return [e === document.body ? null : name, s.outlineStyle, s.outlineWidth]; }"""
         )
         name, style, width = focused
         if name is None:
