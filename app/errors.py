@@ -25,7 +25,12 @@ PAGES = {
     403: ("Not allowed", "Your account is not allowed to do this."),
     404: ("Not found", "There is nothing at this address. Check the link."),
     405: ("Method not allowed", "This address does not accept that kind of request."),
-    413: ("Too large", "What you sent is larger than this app accepts. Send something smaller."),
+    413: (
+        "Too large",
+        "What you sent is larger than this app accepts (a payload may be at most 256 KB), so "
+        "nothing was sent to LivePerson. Go back: the page you came from still holds what you "
+        "typed.",
+    ),
     500: ("Something went wrong", "An unexpected error happened on our side. Try again."),
     503: ("Service unavailable", "A service this page needs is unavailable. Try again shortly."),
 }
@@ -44,12 +49,15 @@ def init_app(app):
 
 def page(status, text=None, title=None, retry_after=None, sign_in=False):
     default_title, default_text = PAGES.get(status, PAGES[400 if status < 500 else 500])
+    if "user" not in g:
+        # Failed before load_user ran (a 413, a CSRF check): the header still shows who it is.
+        g.user = session.get("user")
     body = render_template(
         "errors/error.html",
         status=status,
         title=title or default_title,
         text=text or default_text,
-        request_id=g.get("request_id", "-"),
+        request_id=g.get("request_id"),
         sign_in=sign_in,
     )
     headers = {"Retry-After": str(retry_after)} if retry_after else {}

@@ -35,6 +35,7 @@ def index():
         refresh_at=tokens.refresh_at(record),
         expiry_source=record["expiry_source"],
         last_refresh=(found.get("refreshes") or [None])[-1],
+        may_not_invoke=session.get("may_not_invoke"),
     )
 
 

@@ -22,6 +22,10 @@ class PayloadError(ValueError):
     """A payload that is not strict JSON; the message says what and where."""
 
 
+class PayloadTooLarge(PayloadError):
+    """A payload over the gateway's documented size limit."""
+
+
 def _reject_constant(name):
     raise PayloadError(f"{name} is not a JSON number: use a finite number or a string")
 
@@ -73,7 +77,10 @@ def _depth(text):
 def parse_payload(text):
     """Parse a payload as strict JSON (RFC 8259), or raise PayloadError naming the problem."""
     if len(text.encode()) > MAX_PAYLOAD_BYTES:
-        raise PayloadError(f"the payload is larger than {MAX_PAYLOAD_BYTES // 1024} KB")
+        raise PayloadTooLarge(
+            f"The payload is larger than {MAX_PAYLOAD_BYTES // 1024} KB, the most the gateway "
+            f"accepts ({len(text.encode()):,} bytes): send a smaller one"
+        )
     if not text.strip():
         raise PayloadError("the payload is empty: write JSON, for example {}")
     # Checked before parsing: json recurses once per level and would overflow the stack.
@@ -128,6 +135,8 @@ def read_invoke_form(form):
     errors = checked.errors
     try:
         checked.payload = parse_payload(checked.payload_text)
+    except PayloadTooLarge as exc:
+        errors["payload"] = f"{exc}."
     except PayloadError as exc:
         errors["payload"] = f"The payload is not valid JSON: {exc}."
     if len(rows) > MAX_HEADERS:

@@ -15,8 +15,11 @@ from flask import url_for
 
 from app.auth.views import login_required
 from app.console import forms
-from app.console import snippets
+from app.console import gateway
+from app.console.views import from_entry
+from app.console.views import page_for
 from app.console.views import userdata
+from liveperson_functions.errors import FaaSError
 
 bp = Blueprint("history", __name__)
 
@@ -36,6 +39,15 @@ def as_when(value):
         return "—"
     text = str(value)
     return text[:19].replace("T", " ") if len(text) >= 19 and text[10] == "T" else text
+
+
+@bp.app_template_filter("compact_json")
+def as_compact_json(text):
+    """Show a JSON response on one line (the raw view), or "" when it is not JSON."""
+    try:
+        return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        return ""
 
 
 def page_of(kind, target, **params):
@@ -69,23 +81,50 @@ def target_of(fields):
 @bp.get("/history")
 @login_required
 def index():
-    """List this user's invocations, newest first."""
-    return render_template("history/index.html", entries=userdata().invocations(g.user["sub"]))
+    """List this user's invocations, newest first, filtered by function, outcome and text."""
+    everything = userdata().invocations(g.user["sub"])
+    filters = {name: request.args.get(name, "").strip()[:200] for name in ("what", "outcome", "q")}
+    text = filters["q"].lower()
+    entries = [
+        e
+        for e in everything
+        if (not filters["what"] or e["target"] == filters["what"])
+        and (not filters["outcome"] or e["outcome"] == filters["outcome"])
+        and (
+            not text
+            or any(
+                text in str(e.get(k) or "").lower()
+                for k in ("name", "target", "payload", "response", "request_id")
+            )
+        )
+    ]
+    targets = {e["target"]: e.get("name") or e["target"] for e in everything}
+    return render_template(
+        "history/index.html",
+        entries=entries,
+        total=len(everything),
+        filters=filters,
+        targets=sorted(targets.items(), key=lambda t: t[1].lower()),
+    )
 
 
 @bp.get("/history/<entry_id>")
 @login_required
 def entry(entry_id):
-    """Show one invocation in full, with a way to run it again."""
+    """Show one invocation's result beside its form, ready to invoke again (the result page)."""
     found = userdata().invocation(g.user["sub"], entry_id)
     if found is None:
         abort(404)
-    return render_template(
+    kind, target = found["kind"], found["target"]
+    return page_for(
         "history/entry.html",
-        entry=found,
-        again=page_of(found["kind"], found["target"], **{"from": found["id"]}),
-        curl=snippets.curl(found),
-        python=snippets.python(found),
+        found,
+        form=from_entry(found),
+        kind=kind,
+        target=target,
+        action=page_of(kind, target),
+        page=page_of(kind, target),
+        again=page_of(kind, target, **{"from": found["id"]}),
     )
 
 
@@ -109,12 +148,44 @@ def save_payload():
         return redirect(back, 303)
     try:
         forms.parse_payload(text)
+    except forms.PayloadTooLarge as exc:
+        flash(f"Not saved: {exc}.")
+        return redirect(back, 303)
     except forms.PayloadError as exc:
         flash(f"Not saved: the payload is not valid JSON: {exc}.")
         return redirect(back, 303)
+    existing = {p["name"] for p in userdata().payloads(g.user["sub"], kind, target)}
+    if name in existing and request.form.get("replace") != "yes":
+        # Ask first; the page carries the payload, so nothing typed is lost either way.
+        return render_template(
+            "history/confirm.html",
+            action="replace",
+            kind=kind,
+            target=target,
+            name=name,
+            payload=text,
+            back=back,
+        )
     userdata().save_payload(g.user["sub"], kind, target, name, text)
     flash(f"Saved the payload as “{name}”.")
     return redirect(page_of(kind, target, saved=name), 303)
+
+
+@bp.get("/payloads/delete")
+@login_required
+def confirm_delete():
+    """Ask before deleting a saved payload."""
+    kind, target = target_of(request.args) or abort(400)
+    name = request.args.get("name", "")
+    back = request.referrer if is_ours(request.referrer) else page_of(kind, target)
+    return render_template(
+        "history/confirm.html", action="delete", kind=kind, target=target, name=name, back=back
+    )
+
+
+def is_ours(url):
+    """Tell whether a Referer is a page of this app (a path on this host), to go back to."""
+    return bool(url) and url.startswith(request.host_url)
 
 
 @bp.post("/payloads/delete")
@@ -125,6 +196,8 @@ def delete_payload():
     name = request.form.get("name", "")
     if userdata().delete_payload(g.user["sub"], kind, target, name):
         flash(f"Deleted the saved payload “{name}”.")
+    if request.form.get("back") == "payloads":
+        return redirect(url_for("history.payloads"), 303)
     return redirect(page_of(kind, target), 303)
 
 
@@ -186,6 +259,19 @@ def valid_import(item):
 def payloads():
     """List every saved payload, with export and import."""
     items = userdata().payloads(g.user["sub"])
+    names = {e["target"]: e.get("name") for e in userdata().invocations(g.user["sub"])}
     for item in items:
         item["page"] = page_of(item["kind"], item["target"], saved=item["name"])
+        item["title"] = names.get(item["target"]) or function_name(item)
     return render_template("history/payloads.html", items=items)
+
+
+def function_name(item):
+    """Return a saved payload's function name from the account's list, if it can be listed."""
+    if item["kind"] != "function":
+        return item["target"]
+    try:
+        listed = gateway.functions()
+    except FaaSError:
+        return None
+    return next((f["name"] for f in listed if f["uuid"] == item["target"]), None)

@@ -2,7 +2,7 @@
 
 Starts the sandbox and the app under gunicorn exactly as the browser tests do (as `make run`
 serves them), signs in as `agent` in Debian's chromium, and saves each page full length,
-1200 px wide, as PNG.
+1280 px wide, as PNG; a few again at 390 px (phone-*.png).
 """
 
 import sys
@@ -20,15 +20,17 @@ OUT = ROOT / "docs" / "screenshots"
 # The ports `make run` uses (sandbox, app), so the pictures show its addresses; free ones when
 # they are taken.
 MAKE_RUN_PORTS = (8001, 8000)
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 
 def take(page, out):
     """Walk the main path, saving a screenshot of each page; return the files written."""
     written = []
 
-    def shot(name):
+    def shot(name, full_page=True):
         path = out / f"{name}.png"
-        page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
+        page.screenshot(path=path, full_page=full_page, animations="disabled", caret="hide")
         written.append(path)
 
     page.goto("/")
@@ -40,14 +42,21 @@ def take(page, out):
     shot("home-signed-in")
     page.goto("/functions")
     shot("functions")
+    page.goto(f"/functions/{pages.GREETING}")
+    shot("invoke-before", full_page=False)
     pages.invoke(page, f"/functions/{pages.GREETING}", {"name": "Ana"})
     shot("invoke-success")
+    success = page.url
     pages.invoke(page, f"/functions/{pages.FAILING}")
     shot("invoke-function-error")
     pages.invoke(page, f"/events/{pages.EVENT}")
     shot("event-result")
     page.goto("/history")
     shot("history")
+    page.set_viewport_size(PHONE)
+    for name, path in (("home", "/"), ("functions", "/functions"), ("invoke", success)):
+        page.goto(path)
+        shot(f"phone-{name}")
     return written
 
 
@@ -66,7 +75,7 @@ def main(out=OUT):
         browser = pages.launch(playwright, executable)
         try:
             context = browser.new_context(
-                base_url=servers.url, viewport=pages.VIEWPORT, device_scale_factor=1
+                base_url=servers.url, viewport=DESKTOP, device_scale_factor=1
             )
             written = take(context.new_page(), out)
         finally:

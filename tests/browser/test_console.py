@@ -119,7 +119,8 @@ def test_viewer_is_told_about_the_missing_permission(page, servers, console):
     response = page.goto("/functions")
     assert response.status == 403
     main = page.locator("main")
-    expect(main.get_by_role("heading")).to_have_text("Could not list the account's functions")
+    problem = main.get_by_role("heading", level=2)
+    expect(problem).to_have_text("Could not list the account's functions")
     expect(main).to_contain_text("FaaS-Invocation permission")
     expect(main).to_contain_text("Ask your LivePerson administrator")
     expect(main).not_to_contain_text("Traceback")

@@ -26,7 +26,7 @@ def test_main_path_without_javascript(new_context, servers):
     assert json.loads(result.locator("#response").inner_text()) == {"greeting": "Hello, Ana!"}
     # ...and the folded parts are plain <details>, which open without it.
     result.get_by_text("Copy as curl / Python").click()
-    expect(result.locator("#curl")).to_contain_text("$LP_TOKEN")
+    expect(result.locator("#curl")).to_contain_text("LP_CLIENT_SECRET")
 
     pages.sign_out(page)
     assert page.url == f"{servers.url}/"

@@ -123,7 +123,8 @@ def test_history_rerun_prefills_without_invoking(app, sandbox, agent):
     assert "Echo" in visible_text(history)
     entry_link = re.search(r'href="(/history/[0-9a-f]{16})"', history.text).group(1)
     entry = agent.get(f"{app.url}{entry_link}")
-    rerun_link = html.unescape(re.search(r'href="([^"]+)">Run again', entry.text).group(1))
+    rerun = re.search(r'href="([^"]+)">Run again on the invoke page', entry.text)
+    rerun_link = html.unescape(rerun.group(1))
     page = agent.get(f"{app.url}{rerun_link}")
     assert "{&#34;again&#34;: 1}" in page.text or '{"again": 1}' in visible_text(page)
     assert calls(sandbox, "invoke") == 1
@@ -157,11 +158,11 @@ def test_saved_payloads_round_trip(app, agent, browser):
         {"kind": "function", "target": demo.ECHO, "name": "my case", "payload": '{"kept": 1}'}
     ]
     page = agent.get(f"{app.url}/functions/{demo.ECHO}")
-    deleted = agent.form_post(
-        page,
-        {"kind": "function", "target": demo.ECHO, "name": "my case"},
-        action="/payloads/delete",
-    )
+    ask = re.search(r'href="(/payloads/delete\?[^"]+)">delete', page.text).group(1)
+    confirm = agent.get(app.url + html.unescape(ask))
+    assert "Delete the saved payload “my case”?" in visible_text(confirm)
+    assert len(agent.get(f"{app.url}/payloads/export").json()["savedPayloads"]) == 1
+    deleted = agent.form_post(confirm, {}, action="/payloads/delete")
     assert "Deleted the saved payload" in deleted.text
     assert agent.get(f"{app.url}/payloads/export").json()["savedPayloads"] == []
     listing = agent.get(f"{app.url}/payloads")
@@ -299,7 +300,12 @@ def test_bad_event_ids_never_reach_the_gateway(app, sandbox, agent):
 
 def test_viewer_gets_the_permission_explanation(app, sandbox, browser):
     browser.sign_in(app.url, "viewer")
-    for path in ("/functions", f"/functions/{demo.GREETING}", "/events/conversational_command"):
+    offered = browser.get(f"{app.url}/functions/{demo.GREETING}")
+    assert offered.status_code == 200  # the list is refused, the form is still offered
+    assert "did not let you list" in visible_text(offered)
+    result = invoke(browser, app, demo.GREETING)
+    assert "FaaS-Invocation" in visible_text(result)
+    for path in ("/functions", "/events/conversational_command"):
         page = browser.get(f"{app.url}{path}")
         assert page.status_code == 403
         text = visible_text(page)
@@ -310,8 +316,8 @@ def test_viewer_gets_the_permission_explanation(app, sandbox, browser):
 def test_copy_as_never_contains_the_token(app, sandbox, agent):
     page = invoke(agent, app, demo.ECHO, '{"a": 1}')
     record = token_record(app, agent)
-    assert "$LP_TOKEN" in page.text
-    assert "curl -X POST" in visible_text(page)
+    assert "$LP_CLIENT_ID" in page.text and "$LP_CLIENT_SECRET" in page.text
+    assert "curl -sS -X POST" in visible_text(page)
     assert "from liveperson_functions.client import FunctionsClient" in visible_text(page)
     for secret in (record["access_token"], record["refresh_token"], record["id_token"]):
         assert secret not in page.text
@@ -337,10 +343,12 @@ def test_hostile_names_descriptions_and_logs_are_inert(app, sandbox, agent):
     )
     box.catalogue = Catalogue((*box.catalogue.functions, evil))
     pages = [agent.get(f"{app.url}/functions"), invoke(agent, app, uuid)]
+    pages.append(agent.get(f"{app.url}/functions/{uuid}"))
     for page in pages:
         assert "<script>alert(" not in page.text
         assert "<img src=x" not in page.text
-        assert "{{7*7}}" in visible_text(page) and ">49<" not in page.text
+        assert ">49<" not in page.text
+    assert "{{7*7}}" in visible_text(pages[0]) and "{{7*7}}" in visible_text(pages[2])
     assert "<script>alert('log')</script>" in visible_text(pages[1])  # shown, as text
 
 

@@ -1,0 +1,178 @@
+"""One invocation: send it, classify the outcome, keep it in the user's history."""
+
+import json
+import time
+from uuid import uuid4
+
+from flask import current_app
+from flask import g
+from flask import render_template
+from flask import request
+from flask import session
+
+from app.auth import flow
+from app.auth import tokens
+from app.console import gateway
+from app.console import snippets
+from liveperson_functions.client import USER_AGENT
+from liveperson_functions.errors import FaaSError
+from liveperson_functions.errors import FaaSLambdaError
+
+# Characters of a response kept in the history; payloads are kept whole (the form caps them).
+MAX_KEPT_RESPONSE = 64 * 1024
+FUNCTIONS_UI_LOGS = (
+    "Read the function's logs in the Functions UI (find the request id) to see what it did."
+)
+LOGS_BELOW = "Read the function's logs below to see what it did."
+NO_INVOKE_KEY = "may_not_invoke"
+
+
+def userdata():
+    return current_app.extensions["userdata"]
+
+
+def kept(text, entry):
+    """Return a response as kept in the history, marking the entry when it was cut."""
+    if len(text) <= MAX_KEPT_RESPONSE:
+        return text
+    entry["response_cut"] = len(text)
+    return text[:MAX_KEPT_RESPONSE]
+
+
+def shown(value):
+    """Pretty-print a result for display; it is escaped by the template."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def failed(entry, error):
+    """Describe a refused or failed invocation in the entry."""
+    logs = getattr(error, "error_logs", [])
+    advice = error.advice
+    if isinstance(error, FaaSLambdaError) and logs:
+        # The catalogue points at the Functions UI; here the logs are on the same page.
+        advice = advice.replace(FUNCTIONS_UI_LOGS, LOGS_BELOW)
+    explanation = error.explanation
+    if error.status == 404 and entry["kind"] == "function":
+        explanation = (
+            f"No function with this UUID is deployed on account "
+            f"{current_app.config['LP_ACCOUNT_ID']}. {explanation}"
+        )
+    if error.status == 403:
+        session[NO_INVOKE_KEY] = True
+    entry.update(
+        outcome="function-error" if isinstance(error, FaaSLambdaError) else "platform-error",
+        status=error.status,
+        response=kept(error.message, entry),
+        logs=logs,
+        error={
+            "code": getattr(error, "code", None),
+            "explanation": explanation,
+            "advice": advice,
+            "retry_after": getattr(error, "retry_after", None),
+        },
+    )
+
+
+def run(kind, target, name, form, call):
+    """Invoke, classify the outcome, and record it in the user's history; return the entry."""
+    # Our own request id, so even an invocation by event (whose answer names none) has one.
+    request_id = str(uuid4())
+    entry = {
+        "kind": kind,
+        "target": target,
+        "name": name,
+        "at": time.time(),
+        "payload": form.payload_text,
+        "headers": form.headers,
+        "skill_id": form.skill_id,
+        "event_source": form.event_source,
+        "logs": [],
+        "rows": [],
+        "error": None,
+        "request_id": request_id,
+    }
+    started = time.perf_counter()
+    try:
+        result = gateway.call("faasGW", lambda client: call(client, request_id))
+    except FaaSError as error:
+        error = gateway.unwrap(error)
+        if not isinstance(error, FaaSError):
+            raise error from None
+        failed(entry, error)
+    else:
+        session.pop(NO_INVOKE_KEY, None)
+        entry.update(outcome="success", **result(entry))
+    entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    entry["id"] = userdata().add_invocation(g.user["sub"], entry)
+    if not session.get("first_invocation_noted"):
+        url, headers = request_preview(entry)
+        flow.note_invocation(
+            session["token_key"], url, headers, entry.get("status"), entry["outcome"]
+        )
+        session["first_invocation_noted"] = True
+    return entry
+
+
+def request_preview(entry):
+    """Return the gateway URL and the headers an invocation sends, the token shortened."""
+    url, v2 = snippets.gateway_url(entry)
+    token = tokens.load(session["token_key"]) or {}
+    headers = [
+        ("Authorization", "Bearer " + flow.short(token.get("access_token"))),
+        ("Content-Type", "application/json"),
+        ("X-Request-ID", entry.get("request_id") or "(a new UUID for each call)"),
+        ("User-Agent", USER_AGENT),
+    ]
+    if v2:
+        headers.append(("LP-EventSource", entry["event_source"] or gateway.EVENT_SOURCE))
+    return url, headers
+
+
+def walkthrough_pause(kind, target, form, name):
+    """In walk-through mode, stop before the first call made with the user's token."""
+    if (
+        not current_app.config["LP_DEMO_MODE"]
+        or not session.get("walkthrough", True)
+        or session.get("first_invocation_noted")
+        or request.form.get("walkthrough") == "continue"
+    ):
+        return None
+    entry = {"kind": kind, "target": target, "skill_id": form.skill_id}
+    entry["event_source"] = form.event_source
+    url, headers = request_preview(entry)
+    return render_template(
+        "flow/pause.html", step="invoke", form=form, url=url, headers=headers, name=name
+    )
+
+
+def by_uuid(result):
+    """Return what an invocation by UUID adds to its history entry."""
+    return lambda entry: {
+        "status": result.status,
+        "response": kept(shown(result.result), entry),
+        "logs": result.logs,
+    }
+
+
+def by_event(results, functions):
+    """Return what an invocation by event adds to its history entry: one row per function."""
+    names = {f["uuid"]: f["name"] for f in functions}
+
+    def rows(entry):
+        return {
+            "status": 200,
+            "response": "",
+            "rows": [
+                {
+                    "uuid": r.uuid,
+                    "name": names.get(r.uuid, ""),
+                    "timestamp": r.timestamp,
+                    "result": kept(shown(r.result), entry),
+                }
+                for r in results
+            ],
+        }
+
+    return rows

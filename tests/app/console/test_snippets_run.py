@@ -1,0 +1,87 @@
+"""Copy as curl / Python run as printed against the sandbox, in both dialects, with their own
+app token (the sandbox's demo app, prefilled in sandbox mode)."""
+
+import html
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from app import create_app
+from sandbox import functions as demo
+from tests.support import ROOT
+from tests.support import calls
+from tests.support import sandbox_log
+
+
+@pytest.fixture(params=["v1", "v2"])
+def dialect(request):
+    return request.param
+
+
+@pytest.fixture
+def sandbox_settings(dialect):
+    return {"dialect": dialect}
+
+
+@pytest.fixture
+def app(sandbox, served_app, tmp_path, dialect):
+    """The app in sandbox mode (no LP_ACCOUNT_ID), as `make run` starts it."""
+    settings = {
+        "SANDBOX_URL": sandbox.url,
+        "LP_REDIRECT_URI": f"{served_app.url}/callback",
+        "LP_DEMO_MODE": "0",
+        "SECRET_KEY": "test-secret-key",
+    }
+    if dialect == "v2":
+        settings["LP_PLATFORM"] = "v2"
+    served_app.start(create_app(settings, instance_path=str(tmp_path)))
+    return served_app
+
+
+def snippet(page, name):
+    return html.unescape(re.search(rf'<pre id="{name}"[^>]*>(.*?)</pre>', page.text, re.S)[1])
+
+
+def clean_env():
+    """The environment a user's shell would have: none of the app's settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("LP_", "SANDBOX_"))}
+
+
+@pytest.mark.parametrize("target", ["function", "event"])
+def test_the_snippets_run_as_printed(app, sandbox, browser, target, dialect):
+    browser.sign_in(app.url, "agent")
+    path = f"/functions/{demo.GREETING}" if target == "function" else "/events/my_event"
+    page = browser.get(app.url + path)
+    fields = {"payload": '{"name": "Ana"}', "header_name": "X-Team", "header_value": "blue"}
+    result = browser.form_post(page, fields, action=path)
+    assert "sandbox-m2m" in snippet(result, "python")
+    before = calls(sandbox, "invoke") + calls(sandbox, "invoke_event")
+    shell = subprocess.run(
+        ["bash", "-c", snippet(result, "curl")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(),
+    )
+    assert shell.returncode == 0, shell.stderr
+    python = subprocess.run(
+        [sys.executable, "-c", snippet(result, "python")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env=clean_env(),
+    )
+    assert python.returncode == 0, python.stderr
+    if target == "function":
+        assert "Hello, Ana!" in shell.stdout and "Hello, Ana!" in python.stdout
+    sent = sandbox_log(sandbox, "invoke" if target == "function" else "invoke_event")
+    assert calls(sandbox, "invoke") + calls(sandbox, "invoke_event") == before + 2
+    for call in sent[-2:]:
+        assert call["principal"] == "app:sandbox-m2m"
+        assert call["body"]["payload"] == {"name": "Ana"}
+        assert {"key": "X-Team", "value": "blue"} in call["body"]["headers"]
+    assert calls(sandbox, "app_token") == 2  # each fetched its own app token
