@@ -53,6 +53,7 @@ def create_app(overrides=None, instance_path=None):
     from app import headers
     from app import health
     from app import logs
+    from app import metrics
     from app import sessions
     from app import views
     from app.auth import flow
@@ -70,6 +71,7 @@ def create_app(overrides=None, instance_path=None):
     errors.init_app(app)
     gateway.init_app(app)
     flow.init_app(app)
+    metrics.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(console.bp)

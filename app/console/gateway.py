@@ -10,6 +10,7 @@ from flask import current_app
 from flask import g
 from flask import session
 
+from app import metrics
 from app.auth import tokens
 from liveperson_functions.auth import UserBearer
 from liveperson_functions.client import FunctionsClient
@@ -140,7 +141,8 @@ def unwrap(error):
 
 
 def log_call(metric):
-    """Log one line per upstream call; never a token."""
+    """Log one line per upstream call, and count it; never a token."""
+    metrics.record_call(metric)
     log.info(
         "upstream op=%s status=%s ms=%.1f error=%s cached=%s uuid=%s event=%s request_id=%s "
         "user=%s",
