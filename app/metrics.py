@@ -116,6 +116,9 @@ def allowed():
     given = request.headers.get("Authorization", "")
     if expected and given.startswith("Bearer "):
         return hmac.compare_digest(given[7:].encode(), expected.encode())
+    if not config["LP_PROXY_HOPS"] and "X-Forwarded-For" in request.headers:
+        # A proxy the app was not told about: its own (loopback) address says nothing.
+        return False
     try:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:

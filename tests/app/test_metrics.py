@@ -159,6 +159,9 @@ def test_loopback_may_scrape_by_default(sandbox, served_app, tmp_path):
     flask_app = build_app(sandbox, f"{served_app.url}/callback", tmp_path)
     served_app.start(flask_app)
     assert requests.get(f"{served_app.url}/metrics", timeout=5).status_code == 200
+    # Through a proxy the app does not know of (LP_PROXY_HOPS unset), loopback proves nothing.
+    proxied = {"X-Forwarded-For": "203.0.113.9"}
+    assert requests.get(f"{served_app.url}/metrics", headers=proxied, timeout=5).status_code == 403
 
 
 @pytest.mark.parametrize(
