@@ -61,6 +61,7 @@ def create_app(overrides=None, instance_path=None):
     from app.console import gateway
     from app.console import views as console
     from app.history import views as history
+    from app.suites import views as suites
     from liveperson_functions.cli import faas
 
     logs.init_app(app)
@@ -77,6 +78,7 @@ def create_app(overrides=None, instance_path=None):
     app.register_blueprint(console.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(admin.bp)
+    suites.init_app(app)
     app.cli.add_command(faas)
     if app.config["LP_PROXY_HOPS"]:
         hops = app.config["LP_PROXY_HOPS"]
