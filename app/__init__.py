@@ -58,6 +58,7 @@ def create_app(overrides=None, instance_path=None):
     from app import views
     from app.auth import flow
     from app.auth import views as auth
+    from app.console import as_app
     from app.console import gateway
     from app.console import views as console
     from app.history import views as history
@@ -71,6 +72,7 @@ def create_app(overrides=None, instance_path=None):
     auth.init_app(app)
     errors.init_app(app)
     gateway.init_app(app)
+    as_app.init_app(app)
     flow.init_app(app)
     metrics.init_app(app)
     app.register_blueprint(health.bp)

@@ -11,6 +11,7 @@ from liveperson_functions.discovery import parse_domains
 
 SANDBOX_ACCOUNT = "12345678"
 SANDBOX_CLIENT = ("functions-invoker", "sandbox-secret")
+SANDBOX_APP_CLIENT = ("sandbox-m2m", "sandbox-m2m-secret")
 SANDBOX_REDIRECT_URI = "http://127.0.0.1:8000/callback"
 
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
@@ -89,6 +90,13 @@ def finalize(config, instance_path):
         config.setdefault("LP_CSDS_URL", config["SANDBOX_URL"])
         config.setdefault("LP_INSECURE_HTTP", "1")
         config["SECRET_KEY"] = config.get("SECRET_KEY") or instance_secret_key(instance_path)
+        if not config.get("LP_APP_CLIENT_ID") and not config.get("LP_APP_CLIENT_SECRET"):
+            config["LP_APP_CLIENT_ID"], config["LP_APP_CLIENT_SECRET"] = SANDBOX_APP_CLIENT
+    if bool(config.get("LP_APP_CLIENT_ID")) != bool(config.get("LP_APP_CLIENT_SECRET")):
+        raise ConfigError(
+            "LP_APP_CLIENT_ID and LP_APP_CLIENT_SECRET go together: set both (an app installed "
+            "with the client_credentials grant) or neither."
+        )
     for name, fix in (
         ("LP_CLIENT_ID", "the client id of your LivePerson app installation"),
         ("LP_CLIENT_SECRET", "the client secret of your LivePerson app installation"),

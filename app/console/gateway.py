@@ -12,6 +12,7 @@ from flask import session
 
 from app import metrics
 from app.auth import tokens
+from app.console import as_app
 from liveperson_functions.auth import UserBearer
 from liveperson_functions.client import FunctionsClient
 from liveperson_functions.errors import FaaSDetailedError
@@ -104,7 +105,9 @@ def build_client(key, http):
 
 
 def client():
-    """Return the Functions client acting as the signed-in user."""
+    """Return the Functions client acting as the signed-in user (or the app, if an admin chose)."""
+    if as_app.chosen():
+        return as_app.client()
     return current_app.extensions["faas_clients"].client(session["token_key"])
 
 

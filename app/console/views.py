@@ -20,6 +20,7 @@ from app.auth import flow
 from app.auth import tokens
 from app.auth.views import login_required
 from app.auth.views import take_pending_form
+from app.console import as_app
 from app.console import events as catalogue
 from app.console import forms
 from app.console import gateway
@@ -113,6 +114,7 @@ def run(kind, target, name, form, call):
         "rows": [],
         "error": None,
         "request_id": request_id,
+        "token": "app" if as_app.chosen() else "user",
     }
     started = time.perf_counter()
     try:
@@ -258,6 +260,7 @@ def function(uuid):
         form = prefill("function", uuid, sample_payload(found))
         return page_for("console/function.html", None, form=form, **context)
     form = forms.read_invoke_form(request.form)
+    as_app.choose(request.form)
     if found["state"] not in INVOCABLE:
         form.errors["state"] = "This function is not deployed, so it cannot be invoked."
     if form.errors:
@@ -310,6 +313,7 @@ def event(event_id):
     described = catalogue.describe(event_id)
     if request.method == "POST":
         form = forms.read_invoke_form(request.form)
+        as_app.choose(request.form)
     else:
         form = prefill("event", event_id, json.dumps(described.sample, indent=2))
         form.skill_id = request.args.get("skill_id", form.skill_id).strip()[:64]

@@ -148,7 +148,11 @@ def remember(sub, suite, case, result):
         "event_source": case.event_source or "",
         "logs": [],
         "rows": [],
-        "error": {"code": body.get("code"), "explanation": body.get("message"), "advice": None}
+        "error": {
+            "code": body.get("code"),
+            "explanation": body.get("message"),
+            "advice": "Compare with what the suite expects on the run page.",
+        }
         if failed and isinstance(body, dict)
         else None,
         "request_id": result.request_id,
