@@ -1,7 +1,10 @@
 """gunicorn settings for Functions Invoker (`gunicorn -c gunicorn.conf.py wsgi:app`)."""
 
+import glob
 import os
+import shutil
 import sys
+import tempfile
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -20,14 +23,37 @@ accesslog = "-"
 # The path without its query string: /callback?code=…&state=… must never reach a log.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%({x-request-id}o)s"'
 
+# prometheus-client's multiprocess mode: every worker writes its counts under this folder and
+# /metrics adds them up. It must be in the environment before prometheus_client is imported.
+OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="invoker-metrics-")
+
 
 def on_starting(server):
     """Check the configuration once, before any worker starts, and stop with one sentence."""
     from app import ConfigError
     from app import create_app
 
+    # Counts left by an earlier run would be added to this one's.
+    metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(metrics_dir, exist_ok=True)
+    for stale in glob.glob(os.path.join(metrics_dir, "*.db")):
+        os.unlink(stale)
     try:
         create_app()
     except ConfigError as error:
         print(f"Functions Invoker cannot start: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+def child_exit(server, worker):
+    """Drop a finished worker's live gauges (its counters keep counting in the totals)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

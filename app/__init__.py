@@ -53,13 +53,16 @@ def create_app(overrides=None, instance_path=None):
     from app import headers
     from app import health
     from app import logs
+    from app import metrics
     from app import sessions
     from app import views
     from app.auth import flow
     from app.auth import views as auth
+    from app.console import as_app
     from app.console import gateway
     from app.console import views as console
     from app.history import views as history
+    from app.suites import views as suites
     from liveperson_functions.cli import faas
 
     logs.init_app(app)
@@ -69,12 +72,15 @@ def create_app(overrides=None, instance_path=None):
     auth.init_app(app)
     errors.init_app(app)
     gateway.init_app(app)
+    as_app.init_app(app)
     flow.init_app(app)
+    metrics.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(admin.bp)
+    suites.init_app(app)
     app.cli.add_command(faas)
     if app.config["LP_PROXY_HOPS"]:
         hops = app.config["LP_PROXY_HOPS"]

@@ -1,5 +1,6 @@
 """Every setting, read from the environment in one place and checked before start-up."""
 
+import ipaddress
 import os
 import secrets
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from liveperson_functions.discovery import parse_domains
 
 SANDBOX_ACCOUNT = "12345678"
 SANDBOX_CLIENT = ("functions-invoker", "sandbox-secret")
+SANDBOX_APP_CLIENT = ("sandbox-m2m", "sandbox-m2m-secret")
 SANDBOX_REDIRECT_URI = "http://127.0.0.1:8000/callback"
 
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
@@ -42,6 +44,11 @@ NAMES = (
     "LP_PROXY_HOPS",
     "LOG_LEVEL",
     "LP_DEMO_MODE",
+    "METRICS_ALLOW",
+    "METRICS_TOKEN",
+    "METRICS_FUNCTION_LABELS",
+    "LP_APP_CLIENT_ID",
+    "LP_APP_CLIENT_SECRET",
 )
 
 
@@ -84,6 +91,13 @@ def finalize(config, instance_path):
         config.setdefault("LP_CSDS_URL", config["SANDBOX_URL"])
         config.setdefault("LP_INSECURE_HTTP", "1")
         config["SECRET_KEY"] = config.get("SECRET_KEY") or instance_secret_key(instance_path)
+        if not config.get("LP_APP_CLIENT_ID") and not config.get("LP_APP_CLIENT_SECRET"):
+            config["LP_APP_CLIENT_ID"], config["LP_APP_CLIENT_SECRET"] = SANDBOX_APP_CLIENT
+    if bool(config.get("LP_APP_CLIENT_ID")) != bool(config.get("LP_APP_CLIENT_SECRET")):
+        raise ConfigError(
+            "LP_APP_CLIENT_ID and LP_APP_CLIENT_SECRET go together: set both (an app installed "
+            "with the client_credentials grant) or neither."
+        )
     for name, fix in (
         ("LP_CLIENT_ID", "the client id of your LivePerson app installation"),
         ("LP_CLIENT_SECRET", "the client secret of your LivePerson app installation"),
@@ -109,6 +123,7 @@ def finalize(config, instance_path):
     check_region(config)
     check_store(config)
     check_proxy(config)
+    check_metrics(config)
     https = urlsplit(config["LP_REDIRECT_URI"]).scheme == "https"
     config.update(
         SESSION_COOKIE_NAME="__Host-invoker" if https else "invoker_session",
@@ -186,6 +201,24 @@ def check_proxy(config):
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {level!r}).")
     config["LOG_LEVEL"] = level
+
+
+def check_metrics(config):
+    """Read who may scrape /metrics, and whether function UUIDs may be labels."""
+    allow = config.get("METRICS_ALLOW", "127.0.0.1/32,::1/128")
+    if isinstance(allow, str):
+        try:
+            allow = [ipaddress.ip_network(a.strip()) for a in allow.split(",") if a.strip()]
+        except ValueError as exc:
+            raise ConfigError(
+                f"METRICS_ALLOW has a bad entry ({exc}): write addresses or networks such as "
+                "127.0.0.1/32,10.0.0.0/8, separated by commas."
+            ) from None
+    config["METRICS_ALLOW"] = allow
+    token = config.get("METRICS_TOKEN")
+    if token is not None and len(token) < 16:
+        raise ConfigError("METRICS_TOKEN is too short: use at least 16 random characters.")
+    config["METRICS_FUNCTION_LABELS"] = flag(config, "METRICS_FUNCTION_LABELS", "0")
 
 
 def check_store(config):

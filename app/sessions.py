@@ -18,8 +18,8 @@ from app.store import StoreError
 
 KEY_PREFIX = "session:"
 # Pages that must answer while the store is down: load balancers and assets.
-STORELESS = {"static", "health.healthz", "health.readyz"}
-STORELESS_PATHS = {"/healthz", "/readyz"}
+STORELESS = {"static", "health.healthz", "health.readyz", "metrics.metrics"}
+STORELESS_PATHS = {"/healthz", "/readyz", "/metrics"}
 
 
 class JSONOnly(Serializer):

@@ -347,3 +347,9 @@ def _table(rows, header):
     for row in all_rows:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         click.echo("  ".join(cells).rstrip())
+
+
+# At the end: the runner module imports this one's client_from_env.
+from .runner import test  # noqa: E402
+
+faas.add_command(test)

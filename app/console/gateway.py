@@ -10,7 +10,9 @@ from flask import current_app
 from flask import g
 from flask import session
 
+from app import metrics
 from app.auth import tokens
+from app.console import as_app
 from liveperson_functions.auth import UserBearer
 from liveperson_functions.client import FunctionsClient
 from liveperson_functions.errors import FaaSDetailedError
@@ -105,7 +107,9 @@ def build_client(key, http):
 
 
 def client():
-    """Return the Functions client acting as the signed-in user."""
+    """Return the Functions client acting as the signed-in user (or the app, if an admin chose)."""
+    if as_app.chosen():
+        return as_app.client()
     return current_app.extensions["faas_clients"].client(session["token_key"])
 
 
@@ -142,7 +146,8 @@ def unwrap(error):
 
 
 def log_call(metric):
-    """Log one line per upstream call; never a token."""
+    """Log one line per upstream call, and count it; never a token."""
+    metrics.record_call(metric)
     log.info(
         "upstream op=%s status=%s ms=%.1f error=%s cached=%s uuid=%s event=%s request_id=%s "
         "user=%s",

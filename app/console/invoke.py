@@ -12,6 +12,7 @@ from flask import session
 
 from app.auth import flow
 from app.auth import tokens
+from app.console import as_app
 from app.console import gateway
 from app.console import snippets
 from liveperson_functions.client import USER_AGENT
@@ -92,6 +93,7 @@ def run(kind, target, name, form, call):
         "rows": [],
         "error": None,
         "request_id": request_id,
+        "token": "app" if as_app.chosen() else "user",
     }
     started = time.perf_counter()
     try:

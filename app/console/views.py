@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.auth.views import login_required
 from app.auth.views import take_pending_form
+from app.console import as_app
 from app.console import events as catalogue
 from app.console import forms
 from app.console import gateway
@@ -176,6 +177,7 @@ def function(uuid):
         form = prefill("function", uuid, sample_payload(found))
         return page_for("console/function.html", None, form=form, **context)
     form = forms.read_invoke_form(request.form)
+    as_app.choose(request.form)
     if listed and found["state"] not in INVOCABLE:
         form.errors["state"] = "This function is not deployed, so it cannot be invoked."
     if form.errors:
@@ -227,6 +229,7 @@ def event(event_id):
     described = catalogue.describe(event_id)
     if request.method == "POST":
         form = forms.read_invoke_form(request.form)
+        as_app.choose(request.form)
     else:
         form = prefill("event", event_id, json.dumps(described.sample, indent=2))
         form.skill_id = request.args.get("skill_id", form.skill_id).strip()[:64]

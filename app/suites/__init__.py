@@ -1,0 +1,1 @@
+"""Test suites: named lists of invocations with expectations, run from the app."""

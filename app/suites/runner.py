@@ -1,0 +1,170 @@
+"""Run a suite in the background, one case after another, saving progress after each."""
+
+import json
+import logging
+import threading
+import time
+
+from flask import current_app
+
+from app.auth import tokens
+from app.console import gateway
+from app.store import StoreError
+from app.suites.store import new_id
+from liveperson_functions.breaker import CircuitOpen
+from liveperson_functions.errors import FaaSError
+from liveperson_functions.suites import as_text
+from liveperson_functions.suites import run_case
+
+STALE = 120  # seconds without progress after which a run counts as interrupted
+MAX_KEPT = 64 * 1024
+log = logging.getLogger("app.suites")
+
+
+def suites():
+    return current_app.extensions["suites"]
+
+
+def current(run, now=None):
+    """Return the run as it stands; a running one that stopped moving is interrupted."""
+    stale = (now or time.time()) - run["updated_at"] > STALE
+    if run["state"] == "running" and stale:
+        return {**run, "state": "interrupted"}
+    return run
+
+
+def start(sub, token_key, suite_id, suite):
+    """Save a new run and start it in a thread of this worker; return its id."""
+    now = time.time()
+    run = {
+        "id": new_id(),
+        "suite_id": suite_id,
+        "suite_name": suite.name,
+        "started_at": now,
+        "updated_at": now,
+        "state": "running",
+        "total": len(suite.cases),
+        "results": [],
+        "message": None,
+    }
+    suites().save_run(sub, run)
+    app = current_app._get_current_object()
+    worker = threading.Thread(
+        target=work, args=(app, sub, token_key, suite, run), name=f"suite-{run['id']}"
+    )
+    worker.daemon = True
+    worker.start()
+    return run["id"]
+
+
+def work(app, sub, token_key, suite, run):
+    """Run every case, saving the run after each one, in the app's context."""
+    with app.app_context():
+        client = app.extensions["faas_clients"].client(token_key)
+
+        def send(operation):
+            return guarded(app, operation, client)
+
+        try:
+            for case in suite.cases:
+                result = run_case(case, send)
+                entry_id = remember(sub, suite, case, result)
+                run["results"].append(row(result, entry_id))
+                run["updated_at"] = time.time()
+                suites().save_run(sub, run)
+            run["state"] = "finished"
+        except (tokens.SignInRequired, tokens.RefreshFailed) as exc:
+            run["state"], run["message"] = "stopped", f"Stopped: {exc}"
+        except StoreError:
+            log.exception("suite run %s could not save its progress", run["id"])
+            return
+        except Exception:
+            # A defect here must not leave the run "running" until it goes stale.
+            log.exception("suite run %s failed", run["id"])
+            run["state"], run["message"] = "stopped", "Stopped by an unexpected error."
+        run["updated_at"] = time.time()
+        suites().save_run(sub, run)
+
+
+def guarded(app, operation, client):
+    """Call through the gateway's circuit breaker; sign-in trouble stops the run."""
+    breaker = app.extensions["breakers"]["faasGW"]
+    try:
+        breaker.allow()
+    except CircuitOpen as exc:
+        raise FaaSError(str(exc), kind="circuit-open") from exc
+    try:
+        result = operation(client)
+    except FaaSError as error:
+        (breaker.failure if gateway.is_outage(error) else breaker.success)()
+        cause = gateway.unwrap(error)
+        if cause is not error:
+            raise cause from None
+        raise
+    breaker.success()
+    return result
+
+
+def row(result, entry_id):
+    """What the run page shows for one case."""
+    return {
+        "name": result.case.name,
+        "kind": result.case.kind,
+        "target": result.case.target,
+        "outcome": result.outcome,
+        "status": result.status,
+        "duration_ms": result.duration_ms,
+        "request_id": result.request_id,
+        "passed": result.passed,
+        "entry_id": entry_id,
+        "failures": [
+            {"what": what, "expected": kept(as_text(e)), "got": kept(as_text(g)), "diff": kept(d)}
+            for what, e, g, d in result.failures
+        ],
+    }
+
+
+def kept(text):
+    return text if len(text) <= MAX_KEPT else text[:MAX_KEPT] + "\n… (cut)"
+
+
+def pretty(value):
+    return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def remember(sub, suite, case, result):
+    """Add the case's invocation to the user's history, marked with its suite."""
+    body = result.body
+    failed = result.outcome != "success"
+    entry = {
+        "kind": case.kind,
+        "target": case.target,
+        "name": f"{suite.name} › {case.name}",
+        "suite": suite.name,
+        "at": time.time(),
+        "payload": kept(json.dumps(case.payload, indent=2, ensure_ascii=False)),
+        "headers": sorted(case.headers.items()),
+        "skill_id": case.skill_id or "",
+        "event_source": case.event_source or "",
+        "logs": [],
+        "rows": [],
+        "error": {
+            "code": body.get("code"),
+            "explanation": body.get("message"),
+            "advice": "Compare with what the suite expects on the run page.",
+        }
+        if failed and isinstance(body, dict)
+        else None,
+        "request_id": result.request_id,
+        "outcome": result.outcome,
+        "status": result.status,
+        "response": kept(pretty(body if not failed else body.get("message", ""))),
+        "duration_ms": result.duration_ms,
+    }
+    if case.kind == "event" and not failed:
+        entry["rows"] = [
+            {"uuid": r["uuid"], "name": "", "timestamp": None, "result": kept(pretty(r["result"]))}
+            for r in body
+        ]
+        entry["response"] = ""
+    return current_app.extensions["userdata"].add_invocation(sub, entry)
