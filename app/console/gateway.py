@@ -38,12 +38,12 @@ class Clients:
         self.may_list = {}
         self.http = None
 
-    def client(self, key):
+    def client(self, key, user_id):
         with self.lock:
             if self.http is None:
                 # Built lazily, so each gunicorn worker opens its own pool after fork.
                 self.http = make_session()
-            found = self.clients.pop(key, None) or build_client(key, self.http)
+            found = self.clients.pop(key, None) or build_client(key, user_id, self.http)
             self.clients[key] = found
             while len(self.clients) > CLIENTS_PER_WORKER:
                 evicted, _ = self.clients.popitem(last=False)
@@ -87,7 +87,7 @@ def call(service, operation):
     return result
 
 
-def build_client(key, http):
+def build_client(key, user_id, http):
     config = current_app.config
     auth = UserBearer(
         get_token=lambda: tokens.current(key)["access_token"],
@@ -98,7 +98,7 @@ def build_client(key, http):
         auth,
         current_app.extensions["resolver"],
         # Each client serves one session, so one user: the documented calls carry its id.
-        user_id=session["user"]["sub"],
+        user_id=user_id,
         platform=config.get("LP_PLATFORM"),
         event_source=EVENT_SOURCE,
         metrics=log_call,
@@ -110,7 +110,9 @@ def client():
     """Return the Functions client acting as the signed-in user (or the app, if an admin chose)."""
     if as_app.chosen():
         return as_app.client()
-    return current_app.extensions["faas_clients"].client(session["token_key"])
+    return current_app.extensions["faas_clients"].client(
+        session["token_key"], session["user"]["sub"]
+    )
 
 
 def functions():

@@ -60,7 +60,7 @@ def start(sub, token_key, suite_id, suite):
 def work(app, sub, token_key, suite, run):
     """Run every case, saving the run after each one, in the app's context."""
     with app.app_context():
-        client = app.extensions["faas_clients"].client(token_key)
+        client = app.extensions["faas_clients"].client(token_key, sub)
 
         def send(operation):
             return guarded(app, operation, client)
