@@ -6,6 +6,8 @@ import shutil
 import sys
 import tempfile
 
+from gunicorn.glogging import Logger
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads, not sync workers: an invocation may wait 30 s on the gateway, and a sync worker
@@ -21,7 +23,26 @@ max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
 # The path without its query string: /callback?code=…&state=… must never reach a log.
+# %(U)s is the decoded path, so /x%0d%0aFORGED holds a real CR LF: GunicornLogger escapes it.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%({x-request-id}o)s"'
+# X-Forwarded-* is trusted by the app alone, as far as LP_PROXY_HOPS says (ProxyFix); gunicorn
+# would otherwise take X-Forwarded-Proto from any loopback peer and call plain http https.
+forwarded_allow_ips = ""
+
+
+class GunicornLogger(Logger):
+    """gunicorn's logger, writing control characters from requests as escapes."""
+
+    def setup(self, cfg):
+        from app.logs import OneLine
+
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            if not any(isinstance(f, OneLine) for f in log.filters):
+                log.addFilter(OneLine())
+
+
+logger_class = GunicornLogger
 
 # prometheus-client's multiprocess mode: every worker writes its counts under this folder and
 # /metrics adds them up. It must be in the environment before prometheus_client is imported.

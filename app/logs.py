@@ -3,6 +3,7 @@
 import logging
 import re
 import time
+import traceback
 
 from flask import g
 from flask import request
@@ -10,12 +11,35 @@ from flask.logging import default_handler
 
 log = logging.getLogger("app.request")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What a terminal or log viewer may take as a line break or a command: C0, DEL, C1, U+2028/9.
+UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+UNSAFE_IN_TRACEBACK = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escaped(text, pattern=UNSAFE):
+    """Write each unsafe character as a visible escape such as \\r or \\x1b."""
+    return pattern.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+class OneLine(logging.Filter):
+    """Write control characters in a record as escapes, so request text cannot forge a line."""
+
+    def filter(self, record):
+        record.msg, record.args = escaped(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            # A traceback is several lines by nature; indent them so none starts at the
+            # margin like a record of its own, and escape what its messages carry.
+            text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text = "    " + escaped(text, UNSAFE_IN_TRACEBACK).replace("\n", "\n    ")
+        return True
 
 
 def init_app(app):
     default_handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
+    if not any(isinstance(f, OneLine) for f in default_handler.filters):
+        default_handler.addFilter(OneLine())
     app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     # authlib's client logs the PKCE verifier at DEBUG; keep it out whatever LOG_LEVEL says.
     logging.getLogger("authlib").setLevel(logging.INFO)
