@@ -39,10 +39,10 @@ COPY wsgi.py gunicorn.conf.py ./
 USER 10001:10001
 EXPOSE 8000
 
-# /healthz on the port BIND names, with the first TRUSTED_HOSTS name as Host (the app answers
-# 400 to any other host when TRUSTED_HOSTS is set).
+# /healthz on the port BIND names, with a Host the app trusts (it answers 400 to any other):
+# the first TRUSTED_HOSTS name, else LP_REDIRECT_URI's host, else localhost (sandbox mode).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request as u; port = os.environ.get('BIND', ':8000').rpartition(':')[2]; host = (os.environ.get('TRUSTED_HOSTS') or 'localhost').split(',')[0].strip(); u.urlopen(u.Request(f'http://127.0.0.1:{port}/healthz', headers={'Host': host}), timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.parse as p, urllib.request as u; port = os.environ.get('BIND', ':8000').rpartition(':')[2]; host = (os.environ.get('TRUSTED_HOSTS') or '').split(',')[0].strip() or p.urlsplit(os.environ.get('LP_REDIRECT_URI', '')).hostname or 'localhost'; u.urlopen(u.Request(f'http://127.0.0.1:{port}/healthz', headers={'Host': host}), timeout=4)"]
 
 # gunicorn stops gracefully on SIGTERM within graceful_timeout (45 s): give it that long
 # (`docker run --stop-timeout 50`, compose `stop_grace_period: 50s`) or invocations in flight

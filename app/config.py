@@ -13,6 +13,8 @@ SANDBOX_ACCOUNT = "12345678"
 SANDBOX_CLIENT = ("functions-invoker", "sandbox-secret")
 SANDBOX_APP_CLIENT = ("sandbox-m2m", "sandbox-m2m-secret")
 SANDBOX_REDIRECT_URI = "http://127.0.0.1:8000/callback"
+# The names a browser on this machine uses for a sandbox-mode app (Werkzeug cannot match IPv6).
+LOOPBACK_NAMES = ("localhost", "127.0.0.1")
 
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
@@ -190,7 +192,13 @@ def check_proxy(config):
     """Read TRUSTED_HOSTS, LP_PROXY_HOPS and LOG_LEVEL."""
     hosts = config.get("TRUSTED_HOSTS")
     if isinstance(hosts, str):
-        config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()] or None
+        hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+    if not hosts:
+        # Never any Host: Werkzeug builds absolute redirects (/admin//check → 308) from it.
+        hosts = [urlsplit(config["LP_REDIRECT_URI"]).hostname]
+        if config["SANDBOX_MODE"]:
+            hosts += [h for h in LOOPBACK_NAMES if h not in hosts]
+    config["TRUSTED_HOSTS"] = list(hosts)
     hops = str(config.get("LP_PROXY_HOPS", "0")).strip()
     if not hops.isdigit():
         raise ConfigError(
