@@ -15,7 +15,12 @@ EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 SKILL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 EVENT_SOURCE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,80}$")
+# No control characters and no lone UTF-16 surrogates (they cannot be stored as UTF-8).
+NAME = re.compile(r"^[^\x00-\x1f\x7f\ud800-\udfff]{1,80}$")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+LONE_SURROGATE = "it holds a lone UTF-16 surrogate (such as \\ud800), which is not Unicode text"
 
 
 class PayloadError(ValueError):
@@ -34,7 +39,9 @@ def _pairs_without_duplicates(pairs):
     seen = {}
     for key, value in pairs:
         if key in seen:
-            raise PayloadError(f'the key "{key}" appears twice in one object')
+            # A key may hold a lone surrogate, which no page or session can hold.
+            shown = SURROGATE.sub("\ufffd", key)
+            raise PayloadError(f'the key "{shown}" appears twice in one object')
         seen[key] = value
     return seen
 
@@ -74,8 +81,37 @@ def _depth(text):
     return deepest
 
 
+# A JSON string token, or a bracket outside strings.
+JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+TOO_DEEP = "\u0000(nested too deep)"
+
+
+def flatten_deep(text, limit=MAX_DEPTH):
+    """Return JSON text with each array or object nested deeper than `limit` replaced by the
+    string TOO_DEEP, so json parses it without recursing past `limit` levels."""
+    parts, depth, start, cut = [], 0, 0, None
+    for match in JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth == limit + 1:
+                parts.append(text[start : match.start()])
+                cut = match.start()
+        elif token in ("]", "}"):
+            if depth == limit + 1:
+                parts.append(json.dumps(TOO_DEEP))
+                start, cut = match.end(), None
+            depth -= 1
+    if cut is not None:
+        # Never closed: the text is cut there, and json reports it as not valid.
+        return "".join(parts)
+    return "".join(parts) + text[start:]
+
+
 def parse_payload(text):
     """Parse a payload as strict JSON (RFC 8259), or raise PayloadError naming the problem."""
+    if SURROGATE.search(text):
+        raise PayloadError(LONE_SURROGATE)
     if len(text.encode()) > MAX_PAYLOAD_BYTES:
         raise PayloadTooLarge(
             f"The payload is larger than {MAX_PAYLOAD_BYTES // 1024} KB, the most the gateway "
@@ -87,7 +123,7 @@ def parse_payload(text):
     if _depth(text) > MAX_DEPTH:
         raise PayloadError(f"the payload nests deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(
+        value = json.loads(
             text,
             parse_constant=_reject_constant,
             parse_int=_check_number,
@@ -96,6 +132,10 @@ def parse_payload(text):
         )
     except json.JSONDecodeError as exc:
         raise PayloadError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    # An escape such as "\ud800" decodes to a lone surrogate, which no UTF-8 text can hold.
+    if SURROGATE.search(json.dumps(value, ensure_ascii=False)):
+        raise PayloadError(LONE_SURROGATE)
+    return value
 
 
 @dataclass
@@ -142,7 +182,7 @@ def read_invoke_form(form):
     if len(rows) > MAX_HEADERS:
         errors["headers"] = f"Send at most {MAX_HEADERS} invocation headers."
     for name, value in rows:
-        if not HEADER_NAME.match(name):
+        if not HEADER_NAME.fullmatch(name):
             errors["headers"] = (
                 f"The header name {name[:40]!r} is not valid: use letters, digits and - only."
             )
@@ -151,9 +191,9 @@ def read_invoke_form(form):
                 f"The value of header {name!r} must be one line of at most "
                 f"{MAX_HEADER_VALUE} characters."
             )
-    if checked.skill_id and not SKILL_ID.match(checked.skill_id):
+    if checked.skill_id and not SKILL_ID.fullmatch(checked.skill_id):
         errors["skill_id"] = "A skill id is letters, digits, - and _ only (at most 64)."
-    if checked.event_source and not EVENT_SOURCE.match(checked.event_source):
+    if checked.event_source and not EVENT_SOURCE.fullmatch(checked.event_source):
         errors["event_source"] = (
             "An event source is letters, digits, - _ . : only (at most 64 characters)."
         )
@@ -162,10 +202,10 @@ def read_invoke_form(form):
 
 def check_event_id(value):
     """Return the event id if it is allowed, else None."""
-    return value if value and EVENT_ID.match(value) else None
+    return value if value and EVENT_ID.fullmatch(value) else None
 
 
 def check_name(value):
     """Return a saved payload's name trimmed, or None if it is empty or has control characters."""
     value = (value or "").strip()
-    return value if NAME.match(value) else None
+    return value if NAME.fullmatch(value) else None

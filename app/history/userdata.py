@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -13,6 +14,7 @@ from app.store import RedisStore
 from app.store import StoreError
 
 HISTORY_LIMIT = 200
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history (
@@ -36,6 +38,12 @@ CREATE TABLE IF NOT EXISTS payloads (
 
 def new_entry_id():
     return secrets.token_hex(8)
+
+
+def as_text(entry):
+    """Return an entry as JSON text that any page can show: a lone surrogate in a function's
+    answer (JSON allows "\\ud800") becomes U+FFFD instead of failing every later page."""
+    return SURROGATE.sub("\ufffd", json.dumps(entry, ensure_ascii=False))
 
 
 class History:
@@ -75,7 +83,7 @@ class SQLiteUserData(History):
             db.execute("BEGIN IMMEDIATE")
             db.execute(
                 "INSERT INTO history (id, sub, data) VALUES (?, ?, ?)",
-                (entry["id"], sub, json.dumps(entry)),
+                (entry["id"], sub, as_text(entry)),
             )
             db.execute(
                 "DELETE FROM history WHERE sub = ? AND seq <= (SELECT seq FROM history "
@@ -100,10 +108,19 @@ class SQLiteUserData(History):
         return json.loads(row[0]) if row else None
 
     def save_payload(self, sub, kind, target, name, payload):
-        self.connection().execute(
-            "INSERT OR REPLACE INTO payloads VALUES (?, ?, ?, ?, ?, ?)",
-            (sub, kind, target, name, payload, time.time()),
-        )
+        self.save_payloads(sub, [(kind, target, name, payload)])
+
+    def save_payloads(self, sub, items):
+        """Save (kind, target, name, payload) items in one transaction: all or none."""
+        now = time.time()
+        db = self.connection()
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                "INSERT OR REPLACE INTO payloads VALUES (?, ?, ?, ?, ?, ?)",
+                [(sub, *item, now) for item in items],
+            )
+            db.execute("COMMIT")
 
     def payloads(self, sub, kind=None, target=None):
         query = "SELECT kind, target, name, payload, updated_at FROM payloads WHERE sub = ?"
@@ -147,7 +164,7 @@ class RedisUserData(History):
         key = f"history:{sub}"
         try:
             with self.client.pipeline() as pipe:
-                pipe.lpush(key, json.dumps(entry)).ltrim(key, 0, HISTORY_LIMIT - 1).execute()
+                pipe.lpush(key, as_text(entry)).ltrim(key, 0, HISTORY_LIMIT - 1).execute()
         except redis.RedisError as exc:
             raise StoreError(str(exc)) from exc
         return entry["id"]
@@ -159,8 +176,17 @@ class RedisUserData(History):
         return next((e for e in self.invocations(sub) if e["id"] == entry_id), None)
 
     def save_payload(self, sub, kind, target, name, payload):
-        value = json.dumps({"payload": payload, "updated_at": time.time()})
-        self._call("hset", f"payloads:{sub}", json.dumps([kind, target, name]), value)
+        self.save_payloads(sub, [(kind, target, name, payload)])
+
+    def save_payloads(self, sub, items):
+        """Save (kind, target, name, payload) items in one HSET: all or none."""
+        now = time.time()
+        mapping = {
+            json.dumps([kind, target, name]): json.dumps({"payload": payload, "updated_at": now})
+            for kind, target, name, payload in items
+        }
+        if mapping:
+            self._call("hset", f"payloads:{sub}", None, None, mapping)
 
     def payloads(self, sub, kind=None, target=None):
         found = []

@@ -24,6 +24,7 @@ from liveperson_functions.errors import FaaSError
 bp = Blueprint("history", __name__)
 
 MAX_IMPORT = 500
+MAX_PROBLEMS_SHOWN = 5
 
 
 @bp.app_template_filter("datetime")
@@ -71,7 +72,7 @@ def target_of(fields):
     kind, target = fields.get("kind"), fields.get("target")
     if not isinstance(target, str):
         return None
-    if kind == "function" and forms.UUID.match(target):
+    if kind == "function" and forms.UUID.fullmatch(target):
         return kind, target.lower()
     if kind == "event" and forms.check_event_id(target):
         return kind, target
@@ -218,39 +219,54 @@ def import_payloads():
     """Add saved payloads from an exported JSON file; bad entries are reported, not saved."""
     upload = request.files.get("file")
     try:
-        data = json.loads(upload.read()) if upload else None
+        # Too-deep values are cut before parsing: json recurses once per level.
+        data = json.loads(forms.flatten_deep(upload.read().decode())) if upload else None
         items = data["savedPayloads"]
         if not isinstance(items, list) or len(items) > MAX_IMPORT:
             raise ValueError
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         flash("That file is not a saved-payloads export (a JSON file from Export).")
         return redirect(url_for("history.payloads"), 303)
-    saved = skipped = 0
-    for item in items:
-        checked = valid_import(item)
-        if checked is None:
-            skipped += 1
-            continue
-        userdata().save_payload(g.user["sub"], *checked)
-        saved += 1
-    flash(
-        f"Imported {saved} saved payloads" + (f"; skipped {skipped} invalid." if skipped else ".")
-    )
+    checked, problems = [], []
+    for number, item in enumerate(items, 1):
+        try:
+            checked.append(valid_import(item))
+        except ValueError as exc:
+            problems.append(f"entry {number} {exc}")
+    # Every entry is checked before any is written, and they are written together.
+    userdata().save_payloads(g.user["sub"], checked)
+    text = f"Imported {len(checked)} saved payloads"
+    if problems:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        if len(problems) > len(shown):
+            shown.append(f"and {len(problems) - len(shown)} more")
+        text += f"; skipped {len(problems)} invalid: " + "; ".join(shown)
+    flash(text + ".")
     return redirect(url_for("history.payloads"), 303)
 
 
 def valid_import(item):
-    """Return (kind, target, name, payload) for a well-formed imported item, else None."""
+    """Return (kind, target, name, payload) for a well-formed imported item, else raise
+    ValueError saying what is wrong with it."""
     if not isinstance(item, dict):
-        return None
-    where, name = target_of(item), forms.check_name(item.get("name"))
+        raise ValueError("is not an object")
+    if json.dumps(forms.TOO_DEEP) in json.dumps(item):
+        raise ValueError(f"nests deeper than {forms.MAX_DEPTH} levels")
+    where = target_of(item)
+    if where is None:
+        raise ValueError("names no function UUID or event id")
+    name = forms.check_name(item.get("name"))
+    if name is None:
+        raise ValueError(
+            "needs a name of 1 to 80 characters, without control characters or lone surrogates"
+        )
     payload = item.get("payload")
-    if where is None or name is None or not isinstance(payload, str):
-        return None
+    if not isinstance(payload, str):
+        raise ValueError(f"({name}) has no payload text")
     try:
         forms.parse_payload(payload)
-    except forms.PayloadError:
-        return None
+    except forms.PayloadError as exc:
+        raise ValueError(f"({name}): the payload is not valid JSON: {exc}") from None
     return (*where, name, payload)
 
 

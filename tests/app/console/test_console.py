@@ -192,7 +192,8 @@ def test_import_reports_bad_entries(app, agent):
         data={"csrf_token": agent.csrf(listing)},
         files={"file": ("p.json", body, "application/json")},
     )
-    assert "Imported 1 saved payloads; skipped 2 invalid." in page.text
+    assert "Imported 1 saved payloads; skipped 2 invalid: entry 1 names no function" in page.text
+    assert "entry 2 (b): the payload is not valid JSON" in page.text
 
 
 @pytest.mark.parametrize(
