@@ -79,8 +79,7 @@ def http_error(error):
 
 def csrf_error(error):
     # The CSRF check runs before load_user, so g.user is not set yet: ask the session.
-    if session.get("user") is None and request.endpoint in RESUMABLE:
-        keep_form()
+    if session.get("user") is None and request.endpoint in RESUMABLE and keep_form():
         return page(
             400,
             "Your session ended before this form was sent. Sign in again: what you typed "
@@ -102,9 +101,8 @@ def discovery_error(error):
 
 def sign_in_required(error):
     end_session()
-    keep_form()
     text = str(error)
-    if request.method == "POST" and request.endpoint in RESUMABLE:
+    if keep_form():
         text += " What you typed will be back on the page; nothing was sent."
     return page(401, text, title="Sign in again", sign_in=True)
 

@@ -279,6 +279,31 @@ def discard(key):
     current_app.extensions["store"].delete(f"token:{key}")
 
 
+def end(key, everywhere=False):
+    """End a session's tokens for good and return the record as it was last written.
+
+    The tombstone goes first: a refresh in flight checks it before and after writing, so no
+    record outlives the session, and after "everywhere" it revokes the token it was given.
+    """
+    ttl = current_app.config["LP_MAX_SESSION"]
+    marker = {"at": time.time(), "everywhere": everywhere}
+    current_app.extensions["store"].set(f"token-ended:{key}", marker, ttl)
+    record = load(key)
+    discard(key)
+    return record
+
+
+def _ended_during(key, updated):
+    """Undo a refresh that finished after its session ended; revoke it after "everywhere"."""
+    ended = current_app.extensions["store"].get(f"token-ended:{key}")
+    if ended is None:
+        return
+    discard(key)
+    if ended.get("everywhere") and revoke(updated["refresh_token"]) == "unreachable":
+        revoke_later(updated["refresh_token"])
+    raise SignInRequired("Your sign-in has ended. Sign in again to continue.")
+
+
 def current(key):
     """Return a usable token record for the session, refreshing it when due."""
     record = load(key)
@@ -312,7 +337,11 @@ def refresh(key, force=False, why="the access token was about to expire"):
             except RefreshFailed as exc:
                 announce(key, why, record, error=str(exc))
                 raise
+            # Sentinel has rotated the refresh token by now: if the session ended meanwhile,
+            # the new one must not be stored (and is revoked after sign-out everywhere).
+            _ended_during(key, updated)
             save(key, updated)
+            _ended_during(key, updated)
             announce(key, why, record, updated)
             return updated
     except StoreError as exc:

@@ -132,33 +132,58 @@ RESUMABLE = {"console.function", "console.event"}
 
 
 def keep_form():
-    """Keep a same-site invoke form the user sent while signed out, to put back later."""
+    """Keep an invoke form sent as a session ended, for the user whose session it was; say
+    whether it was kept."""
     if request.method != "POST" or request.endpoint not in RESUMABLE:
-        return
-    # Never keep a form another site made the browser send: it would prefill our page.
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return
+        return False
+    # Only for the user who was signed in here (never a session that was not), and only a
+    # form from our own pages: another site's form would prefill our page.
+    owner = session.get("ended_sub")
+    if owner is None or not same_origin():
+        return False
     fields = [[k, v] for k, v in request.form.items(multi=True) if k != "csrf_token"]
-    session["pending_form"] = {"path": request.path, "fields": fields}
+    session["pending_form"] = {"path": request.path, "fields": fields, "sub": owner}
+    return True
+
+
+def same_origin():
+    """Tell whether the browser says this request came from our own pages: Sec-Fetch-Site,
+    else Origin, else Referer; a request that says none of them is not."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    own = request.host_url.rstrip("/")
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin == own
+    referer = urlsplit(request.headers.get("Referer", ""))
+    return bool(referer.netloc) and f"{referer.scheme}://{referer.netloc}" == own
 
 
 def take_pending_form():
-    """Return the fields kept for this page, once, or None."""
+    """Return the fields kept for this page and this user, once, or None."""
     pending = session.get("pending_form")
     if not pending or pending.get("path") != request.path:
         return None
     session.pop("pending_form")
-    return pending["fields"]
+    return pending["fields"] if pending.get("sub") == g.user["sub"] else None
 
 
-def end_session():
-    """Forget the user here: the token record, and the session id for good."""
+def end_session(everywhere=False):
+    """Forget the user here: the token record, and the session id for good; return the token
+    record as it was last written."""
     key = session.get("token_key")
+    sub = (session.get("user") or {}).get("sub")
+    record = None
     if key:
-        tokens.discard(key)
+        record = tokens.end(key, everywhere)
         flow.discard(key)
     sessions.end()
+    if sub is not None:
+        # Whose session ended: a form kept from now on is that user's alone.
+        session["ended_sub"] = sub
     g.user = None
+    return record
 
 
 def message(title_and_text, status):
@@ -281,6 +306,9 @@ def start_session(token):
     identity = identity or tokens.claims(token["access_token"])
     target = session.get("next", "/")
     kept = {name: session[name] for name in ("pending_form", "flow") if name in session}
+    if kept.get("pending_form", {}).get("sub") != str(identity.get("sub", "unknown")):
+        # Someone else typed it: never prefilled for whoever signs in next in this browser.
+        kept.pop("pending_form", None)
     session.clear()
     session.update(kept)
     key = secrets.token_urlsafe(32)
@@ -323,9 +351,10 @@ def logout_everywhere_confirm():
 def logout_everywhere():
     """Sign out here at once, then revoke the grant at Sentinel; show the flow's last step."""
     key = session.get("token_key")
-    record = tokens.load(key) if key else None
-    final = flow.load(key) or {}
-    end_session()
+    final = (flow.load(key) if key else None) or {}
+    # The record as last written, read after the tombstone: a refresh that finishes later
+    # revokes the token it rotated to itself.
+    record = end_session(everywhere=True)
     refresh_token = (record or {}).get("refresh_token")
     outcome = tokens.revoke(refresh_token) if refresh_token else "refused"
     revoked = outcome == "revoked"
