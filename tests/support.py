@@ -115,6 +115,9 @@ class Browser(requests.Session):
             fields["csrf_token"] = token.group(1)
         if submit:
             fields[submit] = "1"
+        # As browsers do: a form's POST says which origin sent it.
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+        kwargs["headers"] = {"Origin": origin, **kwargs.get("headers", {})}
         return self.post(urljoin(page.url, action), data=fields, **kwargs)
 
     def sign_in(self, app_url, user="agent", password=None, next=None):

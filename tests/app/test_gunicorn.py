@@ -2,11 +2,13 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -79,6 +81,57 @@ def test_sign_in_across_two_workers(gunicorn_app):
     access = gunicorn_app.log.read()
     assert '"GET /callback"' in access
     assert "code=" not in access and "state=" not in access
+
+
+def raw_request(url, request_line, headers=()):
+    """Send bytes as they are (no client re-encodes them) and return the status line."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    head = [request_line, f"Host: {host}:{port}", "Connection: close", *headers]
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        return sock.makefile("rb").readline().decode("latin-1")
+
+
+def test_request_text_never_forges_a_log_line(gunicorn_app):
+    """Issue 13: %(U)s is the decoded path, so %0d%0a in it was a real line break."""
+    forged = "/x%0d%0a127.0.0.1%20%22GET%20/admin%22%20200%20FORGED%1b[2J%c2%85%e2%80%a8end"
+    assert " 404 " in raw_request(gunicorn_app.url, f"GET {forged} HTTP/1.1")
+    # gunicorn refuses a control character in a header; its error log must not carry it.
+    assert " 400 " in raw_request(gunicorn_app.url, "GET /y HTTP/1.1", ["X-Request-ID: a\x1bb"])
+    time.sleep(0.3)  # the access log is written after the response
+    gunicorn_app.log.flush()
+    gunicorn_app.log.seek(0)
+    written = gunicorn_app.log.read()
+    lines = written.split("\n")
+    assert not any(
+        "FORGED" in line and not line.startswith('127.0.0.1 "GET /x') and "path=/x" not in line
+        for line in lines
+    )
+    assert not [c for c in written if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F]
+    assert "\u2028" not in written
+    # The line is there, escaped (gunicorn writes the path's bytes as latin-1, quotes as \").
+    assert r'"GET /x\r\n127.0.0.1 \"GET /admin\" 200 FORGED\x1b[2J' in written
+
+
+def test_gunicorn_trusts_no_forwarded_headers_of_its_own(gunicorn_app):
+    """Issue 13: LP_PROXY_HOPS is unset, so X-Forwarded-Proto from a loopback peer is ignored."""
+    for header in ("X-Forwarded-Proto: https", "X-Forwarded-Ssl: on", "X-Forwarded-Protocol: ssl"):
+        status = raw_request(gunicorn_app.url, "GET /healthz HTTP/1.1", [header])
+        assert " 200 " in status, header
+    for name, value in (("X-Forwarded-Proto", "https"), ("X-Forwarded-Ssl", "on")):
+        answer = requests.get(f"{gunicorn_app.url}/", headers={name: value}, timeout=5)
+        assert "Strict-Transport-Security" not in answer.headers, name
+        assert "__Host-" not in answer.headers.get("Set-Cookie", "")
+
+
+def test_untrusted_host_gets_no_redirect_under_gunicorn(gunicorn_app):
+    """Issue 13: Werkzeug's slash merging answered 308 to http://evil.test/admin/check."""
+    forged = requests.get(
+        f"{gunicorn_app.url}/admin//check", headers={"Host": "evil.test"}, allow_redirects=False
+    )
+    assert forged.status_code == 400 and "Location" not in forged.headers
+    own = requests.get(f"{gunicorn_app.url}/admin//check", allow_redirects=False)
+    assert own.status_code == 308 and own.headers["Location"].startswith(gunicorn_app.url)
 
 
 def test_hup_loses_no_request_in_flight(gunicorn_app):

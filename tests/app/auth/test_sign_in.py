@@ -66,10 +66,11 @@ def test_pkce_can_be_switched_off(app, sandbox, browser):
 
 
 def test_redirect_uri_ignores_a_forged_host_header(app, browser):
+    # Only LP_REDIRECT_URI's host is trusted when TRUSTED_HOSTS is unset.
+    forged = browser.get(f"{app.url}/login", headers={"Host": "evil.test"}, allow_redirects=False)
+    assert forged.status_code == 400 and "Location" not in forged.headers
     response = browser.get(
-        f"{app.url}/login",
-        headers={"Host": "evil.test", "X-Forwarded-Host": "evil.test"},
-        allow_redirects=False,
+        f"{app.url}/login", headers={"X-Forwarded-Host": "evil.test"}, allow_redirects=False
     )
     query = parse_qs(urlsplit(response.headers["Location"]).query)
     assert query["redirect_uri"] == [f"{app.url}/callback"]
