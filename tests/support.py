@@ -2,6 +2,7 @@
 
 import contextlib
 import html
+import json
 import re
 import shutil
 import socket
@@ -19,6 +20,7 @@ import requests
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.sessions import CARRIED
 from sandbox import Settings
 from sandbox import create_sandbox
 
@@ -223,6 +225,20 @@ def expire_token(served_app, browser):
     record = store.get("token:" + session["token_key"])
     record["expires_at"] = record["obtained_at"] = time.time() - 1
     store.set("token:" + session["token_key"], record, 3600)
+
+
+def carried_session(served_app, browser):
+    """Read the session a browser that is not signed in carries in its (encrypted) cookie."""
+    fernet = served_app.app.session_interface.fernet
+    value = browser.cookies.get("invoker_session").removeprefix(CARRIED)
+    return json.loads(fernet.decrypt(value.encode()))
+
+
+def carry(served_app, browser, data, age=0):
+    """Put `data` in the browser's cookie as the app would have `age` seconds ago."""
+    fernet = served_app.app.session_interface.fernet
+    sealed = fernet.encrypt_at_time(json.dumps(data).encode(), int(time.time() - age)).decode()
+    browser.cookies.set("invoker_session", CARRIED + sealed, domain="127.0.0.1", path="/")
 
 
 def token_record(served_app, browser):

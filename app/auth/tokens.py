@@ -280,11 +280,9 @@ def discard(key):
 
 
 def end(key, everywhere=False):
-    """End a session's tokens for good and return the record as it was last written.
-
-    The tombstone goes first: a refresh in flight checks it before and after writing, so no
-    record outlives the session, and after "everywhere" it revokes the token it was given.
-    """
+    """End a session's tokens for good; return the record as it was last written."""
+    # The tombstone goes first: a refresh in flight checks it before and after writing, so no
+    # record outlives the session, and after "everywhere" it revokes the token it was given.
     ttl = current_app.config["LP_MAX_SESSION"]
     marker = {"at": time.time(), "everywhere": everywhere}
     current_app.extensions["store"].set(f"token-ended:{key}", marker, ttl)

@@ -132,8 +132,7 @@ RESUMABLE = {"console.function", "console.event"}
 
 
 def keep_form():
-    """Keep an invoke form sent as a session ended, for the user whose session it was; say
-    whether it was kept."""
+    """Keep an invoke form sent as a session ended for its user; say whether it was kept."""
     if request.method != "POST" or request.endpoint not in RESUMABLE:
         return False
     # Only for the user who was signed in here (never a session that was not), and only a
@@ -147,8 +146,8 @@ def keep_form():
 
 
 def same_origin():
-    """Tell whether the browser says this request came from our own pages: Sec-Fetch-Site,
-    else Origin, else Referer; a request that says none of them is not."""
+    """Tell whether the browser says this request came from our own pages."""
+    # Sec-Fetch-Site, else Origin, else Referer: a request that says none of them is not.
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None:
         return site == "same-origin"
@@ -170,8 +169,7 @@ def take_pending_form():
 
 
 def end_session(everywhere=False):
-    """Forget the user here: the token record, and the session id for good; return the token
-    record as it was last written."""
+    """Forget the user here (token record, session id) for good; return the token record."""
     key = session.get("token_key")
     sub = (session.get("user") or {}).get("sub")
     record = None

@@ -87,8 +87,8 @@ TOO_DEEP = "\u0000(nested too deep)"
 
 
 def flatten_deep(text, limit=MAX_DEPTH):
-    """Return JSON text with each array or object nested deeper than `limit` replaced by the
-    string TOO_DEEP, so json parses it without recursing past `limit` levels."""
+    """Return JSON text with each value nested deeper than `limit` replaced by TOO_DEEP."""
+    # json recurses once per level: what it parses afterwards stays within `limit` levels.
     parts, depth, start, cut = [], 0, 0, None
     for match in JSON_TOKEN.finditer(text):
         token = match.group()

@@ -41,8 +41,8 @@ def new_entry_id():
 
 
 def as_text(entry):
-    """Return an entry as JSON text that any page can show: a lone surrogate in a function's
-    answer (JSON allows "\\ud800") becomes U+FFFD instead of failing every later page."""
+    """Return an entry as JSON text that any page can show, lone surrogates as U+FFFD."""
+    # A function may answer "\ud800" (valid JSON): stored as is, it would fail every later page.
     return SURROGATE.sub("\ufffd", json.dumps(entry, ensure_ascii=False))
 
 

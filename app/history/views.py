@@ -246,8 +246,7 @@ def import_payloads():
 
 
 def valid_import(item):
-    """Return (kind, target, name, payload) for a well-formed imported item, else raise
-    ValueError saying what is wrong with it."""
+    """Return (kind, target, name, payload) for a good item; ValueError says what is wrong."""
     if not isinstance(item, dict):
         raise ValueError("is not an object")
     if json.dumps(forms.TOO_DEEP) in json.dumps(item):

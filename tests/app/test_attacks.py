@@ -222,8 +222,7 @@ def test_a_lone_surrogate_typed_in_a_payload_is_a_form_error(app, sandbox, brows
 
 
 class LateTokenEndpoint:
-    """Sentinel's token endpoint whose refresh answers are held: the sandbox has rotated the
-    refresh token already, the app hears of it only when the test says so."""
+    """Sentinel's token endpoint answering refreshes late: rotated already, told when released."""
 
     def __init__(self, sandbox):
         self.target = sandbox.url
