@@ -237,7 +237,11 @@ class LateTokenEndpoint:
             response = client.post(
                 f"{self.target}{environ['PATH_INFO']}?{environ['QUERY_STRING']}",
                 data=body,
-                headers={"Content-Type": environ.get("CONTENT_TYPE", "")},
+                headers={
+                    "Content-Type": environ.get("CONTENT_TYPE", ""),
+                    # The client's HTTP Basic credentials go through too.
+                    "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
+                },
                 timeout=PATIENCE,
             )
         if b"grant_type=refresh_token" in body:
