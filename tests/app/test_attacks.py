@@ -194,7 +194,8 @@ def test_bad_import_entries_are_named_and_never_stored(app, browser):
     assert "entry 5 (esc): the payload is not valid JSON: it holds a lone UTF-16 surrogate" in text
     assert "entry 6 names no function UUID or event id" in text
     exported = browser.get(f"{app.url}/payloads/export").json()["savedPayloads"]
-    assert [item["name"] for item in exported] == ["kept"]
+    names = {item["name"] for item in exported}  # Redis is shared: other tests' names too
+    assert "kept" in names and not names & {"deep", "x\ud800", "raw", "esc", "nl"}
     pages_still_answer(browser, app)
 
 
