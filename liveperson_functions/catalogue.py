@@ -203,6 +203,10 @@ LOCAL = {
         "Check the configured hosts (LP_DOMAINS, LP_CSDS_URL); a redirect usually means a "
         "wrong host or a login page in front of it.",
     ),
+    "bad-input": (
+        "An argument or setting is not valid, so nothing was sent.",
+        "Fix the value the message names, then try again.",
+    ),
     "bad-response": (
         "LivePerson's answer did not have the expected shape.",
         "Check that the configured hosts are the real Functions services; if they are, "

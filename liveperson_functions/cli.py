@@ -17,6 +17,7 @@ from .check import Finding
 from .check import try_account
 from .client import FunctionsClient
 from .errors import FaaSError
+from .errors import FaaSInputError
 from .errors import FaaSLambdaError
 from .transport import make_session
 
@@ -293,14 +294,14 @@ def _run(operation, user_id=None):
     client = client_from_env(user_id=user_id)
     try:
         return operation(client)
+    except FaaSInputError as exc:
+        raise click.UsageError(str(exc)) from exc
     except FaaSLambdaError as exc:
         _report(exc)
         sys.exit(EXIT_FUNCTION_FAILED)
     except FaaSError as exc:
         _report(exc)
         sys.exit(EXIT_ERROR)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
     finally:
         client.session.close()
 

@@ -27,7 +27,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class FaaSError(Exception):
-    """A call failed before or outside the platform: transport, discovery or authentication."""
+    """The root of every error this client raises; `kind` names what failed."""
 
     def __init__(
         self,
@@ -47,6 +47,21 @@ class FaaSError(Exception):
         default = explain_local(kind) if kind else explain(status, None)
         self.explanation = explanation or default[0]
         self.advice = advice or default[1]
+
+
+class FaaSInputError(FaaSError, ValueError):
+    """An argument or setting is not valid; nothing was sent."""
+
+    def __init__(self, message):
+        super().__init__(message, kind="bad-input")
+
+
+class FaaSConnectionError(FaaSError):
+    """No connection could be opened (nothing was sent), or it broke during the call."""
+
+
+class FaaSTimeout(FaaSError):
+    """LivePerson did not answer within the read timeout."""
 
 
 class FaaSDetailedError(FaaSError):

@@ -1,7 +1,8 @@
-"""HTTP plumbing: a pooled session, the retry policy, bounded reads and transport-error mapping."""
+"""HTTP plumbing: a pooled session, the retry policy, one call sent, bounded reads, errors."""
 
 import random
 from http.cookiejar import DefaultCookiePolicy
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -13,7 +14,12 @@ from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from .catalogue import explain_forbidden
+from .errors import FaaSConnectionError
 from .errors import FaaSError
+from .errors import FaaSTimeout
+from .errors import error_from_response
+from .errors import sanitize
 
 CONNECT_TIMEOUT = 5
 INVOKE_READ_TIMEOUT = 35  # functions may run 30 s; leave room for the platform's overhead
@@ -101,6 +107,63 @@ def read_body(response, limit=MAX_BODY_BYTES, request_id=None):
     return b"".join(chunks)
 
 
+def send(session, auth, request, timeouts, call, service):
+    """Send one call (replaying it once after a 401) and return `(status, body bytes)`."""
+    where = urlsplit(request.url)
+    what = f"LivePerson Functions ({service}) at {where.scheme}://{where.netloc}"
+    authorization = auth.header()
+    response, raw = _exchange(session, request, authorization, timeouts, what, call)
+    if response.status_code == 401 and auth.refresh(failed=authorization):
+        response, raw = _exchange(session, request, auth.header(), timeouts, what, call)
+    status = call.status = response.status_code
+    if 300 <= status < 400:
+        location = urlsplit(response.headers.get("Location", ""))
+        target = sanitize(f"{location.scheme}://{location.netloc}{location.path}", 120)
+        raise FaaSError(
+            f"{what} answered HTTP {status}, a redirect to {target}; redirects are not followed.",
+            kind="redirect",
+            status=status,
+            request_id=call.request_id,
+        )
+    if not 200 <= status < 300:
+        error = error_from_response(
+            status, raw, call.request_id, response.headers.get("Retry-After")
+        )
+        if status == 403:
+            # The platform's 403 body names no permission; the operation tells which.
+            principal = getattr(auth, "principal", "user")
+            error.explanation, error.advice = explain_forbidden(call.operation, principal)
+        raise error
+    return status, raw
+
+
+def _exchange(session, request, authorization, timeouts, what, call):
+    """Make one HTTP request (urllib3 may retry it per the policy) and read it, bounded."""
+    try:
+        response = session.request(
+            request.method,
+            request.url,
+            params=list(request.params),
+            data=request.body(),
+            headers={**request.headers, "Authorization": authorization},
+            timeout=timeouts,
+            allow_redirects=False,
+            stream=True,
+        )
+        with response:
+            if 300 <= response.status_code < 400:
+                return response, b""
+            return response, read_body(response, request_id=call.request_id)
+    except requests.RequestException as exc:
+        raise transport_error(
+            exc,
+            what,
+            posted=request.method == "POST",
+            read_timeout=timeouts[1],
+            request_id=call.request_id,
+        ) from exc
+
+
 def never_connected(exc):
     """Tell whether a requests exception proves no connection was opened (nothing was sent)."""
     if isinstance(exc, ConnectTimeout):
@@ -115,24 +178,24 @@ def transport_error(exc, what, *, posted, read_timeout, request_id=None):
     name = type(exc).__name__
     if never_connected(exc):
         suffix = "; the function did not run." if posted else "."
-        return FaaSError(
+        return FaaSConnectionError(
             f"Could not connect to {what} ({name}){suffix}", kind="connect", request_id=request_id
         )
     if isinstance(exc, SSLError):
-        return FaaSError(
+        return FaaSConnectionError(
             f"The secure connection to {what} failed ({name}).", kind="tls", request_id=request_id
         )
     # requests reports a timeout while streaming the body as a ConnectionError.
     timed_out = isinstance(exc, Timeout) or isinstance(_reason(exc), ReadTimeoutError)
     if posted and timed_out:
-        return FaaSError(
+        return FaaSTimeout(
             f"{what} did not answer within {read_timeout:g} s; the function may or may not "
             "have run.",
             kind="read-timeout",
             request_id=request_id,
         )
     if posted:
-        return FaaSError(
+        return FaaSConnectionError(
             f"The connection to {what} broke after the request was sent ({name}); the "
             "function may or may not have run.",
             kind="broken",
@@ -140,8 +203,8 @@ def transport_error(exc, what, *, posted, read_timeout, request_id=None):
         )
     if timed_out:
         message = f"{what} did not answer within {read_timeout:g} s."
-        return FaaSError(message, kind="timeout", request_id=request_id)
-    return FaaSError(
+        return FaaSTimeout(message, kind="timeout", request_id=request_id)
+    return FaaSConnectionError(
         f"The connection to {what} failed ({name}).", kind="broken", request_id=request_id
     )
 

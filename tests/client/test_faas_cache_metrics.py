@@ -2,10 +2,10 @@
 
 import pytest
 
-from liveperson_functions.client import CallMetric
 from liveperson_functions.errors import FaaSDetailedError
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.errors import FaaSLambdaError
+from liveperson_functions.results import CallMetric
 
 from .fakes import ACCOUNT
 from .fakes import FN_UUID
@@ -103,7 +103,7 @@ def test_metrics_for_success_cache_hit_and_failure(fake, make_client):
     assert ok.account == ACCOUNT and ok.request_id == outcome.request_id
     assert ok.domain == fake.domain and ok.platform == "v1"
     assert (failed.status, failed.error, failed.from_cache) == (901, "FaaSLambdaError", False)
-    assert (invalid.uuid, invalid.error, invalid.status) == ("nope", "ValueError", None)
+    assert (invalid.uuid, invalid.error, invalid.status) == ("nope", "FaaSInputError", None)
     assert all(e.duration_ms >= 0 for e in events)
 
 

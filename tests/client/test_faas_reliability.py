@@ -7,6 +7,7 @@ from liveperson_functions import client as client_module
 from liveperson_functions import transport
 from liveperson_functions.auth import ClientCredentials
 from liveperson_functions.auth import UserBearer
+from liveperson_functions.errors import FaaSConnectionError
 from liveperson_functions.errors import FaaSDetailedError
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.errors import FaaSLambdaError
@@ -110,7 +111,7 @@ def test_a_refused_connection_says_the_function_did_not_run(make_client):
         make_client(f"127.0.0.1:{free_port()}").invoke(FN_UUID, {})
     assert caught.value.kind == "connect"
     assert "did not run" in str(caught.value)
-    assert type(caught.value) is FaaSError
+    assert type(caught.value) is FaaSConnectionError
 
 
 def test_a_get_is_retried_on_503_then_succeeds(fake, make_client):

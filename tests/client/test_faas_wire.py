@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from liveperson_functions.client import EventResult
-from liveperson_functions.client import Invocation
+from liveperson_functions.results import EventResult
+from liveperson_functions.results import Invocation
 
 from .fakes import ACCOUNT
 from .fakes import FN_UUID

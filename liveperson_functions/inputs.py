@@ -1,0 +1,100 @@
+"""What a caller may pass: the id patterns, and checks that raise FaaSInputError before sending."""
+
+import re
+
+from .errors import FaaSInputError
+
+UUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SKILL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+EVENT_SOURCE = re.compile(r"^[!-~]([ -~]{0,126}[!-~])?$")  # printable ASCII, header-safe
+PLATFORMS = ("v1", "v2")
+
+
+def check_account(value):
+    text = str(value)
+    if not ACCOUNT_ID.match(text):
+        raise FaaSInputError(f"invalid LivePerson account id: {text!r}")
+    return text
+
+
+def check_platform(value):
+    if value not in (None, *PLATFORMS):
+        raise FaaSInputError(f"platform must be 'v1', 'v2' or None, not {value!r}")
+    return value
+
+
+def check_uuid(value):
+    text = str(value)
+    if not UUID.match(text):
+        raise FaaSInputError(f"not a function UUID (8-4-4-4-12 hex): {text!r}")
+    return text.lower()
+
+
+def check_event(value):
+    text = str(value)
+    if not EVENT_ID.match(text):
+        raise FaaSInputError(f"invalid event id (letters, digits, _ . : - only): {text!r}")
+    return text
+
+
+def check_skill(value):
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if not SKILL_ID.match(text):
+        raise FaaSInputError(f"invalid skill id: {text!r}")
+    return text
+
+
+def check_request_id(value):
+    if value is None:
+        return None
+    text = str(value)
+    if not REQUEST_ID.match(text):
+        raise FaaSInputError(f"invalid request id: {text!r}")
+    return text
+
+
+def check_event_source(value):
+    text = str(value)
+    if not EVENT_SOURCE.match(text):
+        raise FaaSInputError(f"invalid event source (printable ASCII, at most 128): {text!r}")
+    return text
+
+
+def check_timeout(value):
+    """Return a timeout as `(connect, read)` seconds or None; one number sets the read timeout."""
+    if value is None:
+        return None
+    pair = value if isinstance(value, tuple) else (None, value)
+    if len(pair) != 2 or not all(v is None or _positive(v) for v in pair):
+        raise FaaSInputError(
+            f"timeout must be a positive number of seconds or a (connect, read) pair, "
+            f"not {value!r}"
+        )
+    return pair
+
+
+def check_states(state):
+    if state is None:
+        return []
+    states = [state] if isinstance(state, str) else list(state)
+    if not all(isinstance(s, str) and s for s in states):
+        raise FaaSInputError(f"invalid state filter: {state!r}")
+    return states
+
+
+def check_user_id(value):
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if not SKILL_ID.match(text):
+        raise FaaSInputError(f"invalid user id: {text!r}")
+    return text
+
+
+def _positive(value):
+    return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
