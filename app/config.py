@@ -7,16 +7,19 @@ from urllib.parse import urlsplit
 
 from liveperson_functions.discovery import host_of
 from liveperson_functions.discovery import is_loopback
-from liveperson_functions.discovery import parse_domains
+from liveperson_functions.env import SANDBOX_ACCOUNT
+from liveperson_functions.env import SANDBOX_URL
+from liveperson_functions.env import parse_flag
+from liveperson_functions.env import parse_lp_domains
+from liveperson_functions.env import parse_platform
+from liveperson_functions.env import parse_region
+from liveperson_functions.errors import FaaSInputError
 
-SANDBOX_ACCOUNT = "12345678"
 SANDBOX_CLIENT = ("functions-invoker", "sandbox-secret")
 SANDBOX_APP_CLIENT = ("sandbox-m2m", "sandbox-m2m-secret")
 SANDBOX_REDIRECT_URI = "http://127.0.0.1:8000/callback"
 # The names a browser on this machine uses for a sandbox-mode app (Werkzeug cannot match IPv6).
 LOOPBACK_NAMES = ("localhost", "127.0.0.1")
-
-TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 
 class ConfigError(Exception):
@@ -61,12 +64,10 @@ def from_environ(environ):
 
 def flag(config, name, default):
     """Read a yes/no setting."""
-    value = str(config.get(name, default)).strip().lower()
-    if value in TRUE | FALSE:
-        return value in TRUE
-    raise ConfigError(
-        f"{name} must be 1 or 0 (got {value!r}); set it to 1 to enable, 0 to disable."
-    )
+    try:
+        return parse_flag(name, config.get(name), default)
+    except FaaSInputError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def seconds(config, name, default):
@@ -86,7 +87,7 @@ def finalize(config, instance_path):
                 "LP_CLIENT_ID or LP_CLIENT_SECRET is set but LP_ACCOUNT_ID is not: set "
                 "LP_ACCOUNT_ID to your LivePerson account id, or unset both to use the sandbox."
             )
-        config.setdefault("SANDBOX_URL", "http://localhost:8001")
+        config.setdefault("SANDBOX_URL", SANDBOX_URL)
         config["LP_ACCOUNT_ID"] = SANDBOX_ACCOUNT
         config["LP_CLIENT_ID"], config["LP_CLIENT_SECRET"] = SANDBOX_CLIENT
         config.setdefault("LP_REDIRECT_URI", SANDBOX_REDIRECT_URI)
@@ -158,12 +159,9 @@ def check_urls(config):
     if csds.scheme not in ("https", "http") or not csds.hostname:
         raise ConfigError("LP_CSDS_URL must be a URL such as https://api.liveperson.net.")
     try:
-        config["LP_DOMAINS"] = parse_domains(config.get("LP_DOMAINS", ""))
-    except ValueError as exc:
-        raise ConfigError(
-            f"LP_DOMAINS has a bad entry {exc}: write service=host[:port] pairs separated by "
-            "commas, for the services sentinel, faasGW, faasUI and agentVep."
-        ) from None
+        config["LP_DOMAINS"] = parse_lp_domains(config.get("LP_DOMAINS", ""))
+    except FaaSInputError as exc:
+        raise ConfigError(str(exc)) from None
     hosts = [csds.hostname] + [host_of(d) for d in config["LP_DOMAINS"].values()]
     if config["LP_INSECURE_HTTP"]:
         remote = [h for h in hosts if not is_loopback(h)]
@@ -181,11 +179,11 @@ def check_urls(config):
 
 def check_region(config):
     """Check LP_REGION and LP_PLATFORM against the values LivePerson documents."""
-    region, platform = config.get("LP_REGION"), config.get("LP_PLATFORM")
-    if region and region not in ("apac", "emea", "us", "alpha"):
-        raise ConfigError(f"LP_REGION must be one of apac, emea, us, alpha (got {region!r}).")
-    if platform and platform not in ("v1", "v2"):
-        raise ConfigError(f"LP_PLATFORM must be v1 or v2 (got {platform!r}).")
+    try:
+        config["LP_REGION"] = parse_region(config.get("LP_REGION"))
+        config["LP_PLATFORM"] = parse_platform(config.get("LP_PLATFORM"))
+    except FaaSInputError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def check_proxy(config):

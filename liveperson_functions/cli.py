@@ -1,91 +1,32 @@
 """The `faas` command group: `python -m liveperson_functions …`, or `flask faas …` in the app."""
 
 import json
-import os
 import sys
 from dataclasses import asdict
 
 import click
 
-from liveperson_functions.discovery import Resolver
-from liveperson_functions.discovery import parse_domains
-
 from . import __version__
 from .auth import ClientCredentials
-from .auth import UserBearer
 from .check import Finding
 from .check import try_account
-from .client import FunctionsClient
+from .env import from_env
 from .errors import FaaSError
 from .errors import FaaSInputError
 from .errors import FaaSLambdaError
-from .transport import make_session
-
-DEFAULT_CSDS_URL = "https://api.liveperson.net"
-SANDBOX_ACCOUNT = "12345678"
-SANDBOX_URL = "http://localhost:8001"
-SANDBOX_CLIENT_ID = "sandbox-m2m"
-SANDBOX_CLIENT_SECRET = "sandbox-m2m-secret"
 
 EXIT_FUNCTION_FAILED = 1
 EXIT_ERROR = 2
-_TRUE = {"1", "true", "yes", "on"}
 
 
 def client_from_env(env=None, user_id=None):
-    """Build a FunctionsClient from LP_* variables, or for the local sandbox without them.
+    """Build the client from LP_* variables (see `from_env`), a usage error when they are bad.
 
     `user_id` is sent as `userId` on every call: the id of the user whose LP_BEARER it is.
     """
-    env = os.environ if env is None else env
-    account = (env.get("LP_ACCOUNT_ID") or "").strip()
-    sandbox = not account
     try:
-        domains = parse_domains(env.get("LP_DOMAINS"))
-    except ValueError as exc:
-        raise click.UsageError(
-            f"LP_DOMAINS has a bad entry {str(exc)!r}; use sentinel=host[:port],faasGW=…"
-        ) from exc
-    platform = (env.get("LP_PLATFORM") or "").strip().lower() or None
-    if platform not in (None, "v1", "v2"):
-        raise click.UsageError(f"LP_PLATFORM must be v1 or v2, not {platform!r}.")
-    bearer = (env.get("LP_BEARER") or "").strip()
-    if sandbox:
-        account = SANDBOX_ACCOUNT
-        csds_url = env.get("SANDBOX_URL") or SANDBOX_URL
-        insecure, region = True, None
-        credentials = (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
-    else:
-        csds_url = env.get("LP_CSDS_URL") or DEFAULT_CSDS_URL
-        insecure = (env.get("LP_INSECURE_HTTP") or "").strip().lower() in _TRUE
-        region = (env.get("LP_REGION") or "").strip() or None
-        credentials = (env.get("LP_CLIENT_ID"), env.get("LP_CLIENT_SECRET"))
-        if not bearer and not all(credentials):
-            raise click.UsageError(
-                "Set LP_CLIENT_ID and LP_CLIENT_SECRET (an M2M app installed on the "
-                "account) or LP_BEARER (a user's access token)."
-            )
-    # One session for CSDS, Sentinel and the gateway, closed by the command when it ends.
-    session = make_session()
-    try:
-        resolver = Resolver(
-            account,
-            csds_url,
-            overrides=domains,
-            insecure_http=insecure,
-            region=region,
-            platform=platform,
-            http=session,
-        )
-        if bearer:
-            auth = UserBearer(lambda: bearer)
-        else:
-            auth = ClientCredentials(*credentials, resolver, account, session=session)
-        return FunctionsClient(
-            account, auth, resolver, user_id=user_id, platform=platform, session=session
-        )
-    except ValueError as exc:
-        session.close()
+        return from_env(env, user_id=user_id)
+    except FaaSInputError as exc:
         raise click.UsageError(str(exc)) from exc
 
 
@@ -266,7 +207,7 @@ def check(pretty):
         findings = try_account(resolver, client.account_id, *auth.credentials(), client.session)
         findings.append(_app_token_finding(auth))
     finally:
-        client.session.close()
+        client.close()
     if pretty:
         for finding in findings:
             mark = {True: "✓", False: "✗", None: "i"}[finding.ok]
@@ -303,7 +244,7 @@ def _run(operation, user_id=None):
         _report(exc)
         sys.exit(EXIT_ERROR)
     finally:
-        client.session.close()
+        client.close()
 
 
 def _report(exc):

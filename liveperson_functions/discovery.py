@@ -11,6 +11,7 @@ import requests
 from .breaker import CircuitOpen
 
 SERVICES = ("sentinel", "faasGW", "faasUI", "agentVep")
+REGION_NAMES = ("apac", "emea", "us", "alpha")
 
 # LivePerson's published hosts per region (developer docs, external-invocation pages).
 # The US V2 gateway is printed as a placeholder there, so `us` on V2 still asks CSDS.

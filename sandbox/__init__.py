@@ -18,6 +18,8 @@ from flask import Flask
 from flask import jsonify
 from flask import render_template
 
+from liveperson_functions.env import SANDBOX_ACCOUNT
+
 from .directory import DEFAULT_REDIRECT_URIS
 from .directory import USERS
 from .directory import Directory
@@ -25,7 +27,9 @@ from .functions import Catalogue
 from .ratelimit import RateLimiter
 from .state import State
 
-ACCOUNT_ID = "12345678"
+# The demo account lives with the client, whose CLI and app default to this sandbox.
+ACCOUNT_ID = SANDBOX_ACCOUNT
+
 SERVICES = ("sentinel", "faasGW", "faasUI", "agentVep")
 DIALECTS = ("v1", "v2")
 CLIENT_AUTH_MODES = ("basic", "post", "both")

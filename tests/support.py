@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.sessions import CARRIED
+from sandbox import ACCOUNT_ID
 from sandbox import Settings
 from sandbox import create_sandbox
 
@@ -67,7 +68,7 @@ def start_sandbox(redirect_uris=(), **settings):
 def app_settings(sandbox_url, callback, **overrides):
     """Settings that point the app at a sandbox through CSDS, as at a real account."""
     return {
-        "LP_ACCOUNT_ID": "12345678",
+        "LP_ACCOUNT_ID": ACCOUNT_ID,
         "LP_CLIENT_ID": "functions-invoker",
         "LP_CLIENT_SECRET": "sandbox-secret",
         "LP_REDIRECT_URI": callback,

@@ -8,13 +8,14 @@ import sys
 import pytest
 import requests
 
+from sandbox import ACCOUNT_ID
 from sandbox import functions as fn
 from tests.support import ROOT
 from tests.support import calls
 from tests.support import sandbox_log
 from tests.support import start_sandbox
 
-ACCOUNT = "12345678"
+ACCOUNT = ACCOUNT_ID
 MISSING = "00000000-0000-4000-8000-000000000000"
 TIMEOUT = 60
 

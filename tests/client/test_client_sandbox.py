@@ -13,12 +13,13 @@ from liveperson_functions.discovery import Resolver
 from liveperson_functions.errors import FaaSDetailedError
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.errors import FaaSLambdaError
+from sandbox import ACCOUNT_ID
 from sandbox import functions as fn
 from tests.support import calls
 from tests.support import sandbox_log
 from tests.support import start_sandbox
 
-ACCOUNT = "12345678"
+ACCOUNT = ACCOUNT_ID
 MISSING = "00000000-0000-4000-8000-000000000000"
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 # (sandbox dialect, client platform): V1 found from the host name or named, V2 always named,

@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from sandbox import ACCOUNT_ID
 from tests.support import ROOT
 from tests.support import Browser
 
-ACCOUNT = "12345678"
+ACCOUNT = ACCOUNT_ID
 CALLBACK = "http://127.0.0.1:8000/callback"
 START_TIMEOUT = 30
 
