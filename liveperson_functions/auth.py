@@ -207,15 +207,24 @@ class ClientCredentials:
         self._retry_at = 0.0
 
 
+def peek(token):
+    """Return a JWT's `(header, claims)` without checking its signature; ({}, {}) if not a JWT.
+
+    Only for timing and display: the token came straight from Sentinel over TLS.
+    """
+    try:
+        compact = jws.extract_compact((token or "").encode())
+        found = compact.headers(), json.loads(compact.payload)
+    except (JoseError, ValueError, TypeError, UnicodeError):
+        return {}, {}  # not a JWT: an opaque token
+    return tuple(part if isinstance(part, dict) else {} for part in found)
+
+
 def _expiry(token, expires_in, now):
     """Return when a token expires: its JWT `exp`, else `expires_in`, else a short default."""
-    try:
-        claims = json.loads(jws.extract_compact(token.encode()).payload)
-        exp = claims.get("exp") if isinstance(claims, dict) else None
-        if isinstance(exp, int | float) and not isinstance(exp, bool):
-            return float(exp)
-    except (JoseError, ValueError, TypeError, UnicodeError):
-        pass  # not a JWT: an opaque token
+    exp = peek(token)[1].get("exp")
+    if isinstance(exp, int | float) and not isinstance(exp, bool):
+        return float(exp)
     try:
         return now + float(expires_in)
     except (TypeError, ValueError):

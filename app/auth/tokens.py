@@ -3,7 +3,6 @@ session blob (a concurrent request rewriting the blob would restore a rotated-ou
 """
 
 import contextlib
-import json
 import threading
 import time
 from urllib.parse import parse_qsl
@@ -14,12 +13,13 @@ from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app
 from flask import g
 from flask.signals import Namespace
-from joserfc import jws
-from joserfc.errors import JoseError
 
 from app.store import StoreError
+from liveperson_functions.auth import peek
 from liveperson_functions.breaker import CircuitOpen
 from liveperson_functions.discovery import DiscoveryError
+from liveperson_functions.errors import FaaSError
+from liveperson_functions.transport import read_body
 
 # LivePerson recommends refreshing every 30 minutes and sends no expires_in.
 DEFAULT_LIFETIME = 1800
@@ -109,15 +109,12 @@ class TooLarge(ValueError):
 
 def read_capped(response, limit=MAX_ANSWER):
     """Read a streamed answer from Sentinel, refusing one past `limit` bytes."""
-    chunks, size = [], 0
-    for chunk in response.iter_content(16384):
-        size += len(chunk)
-        if size > limit:
-            response.close()
-            raise TooLarge(f"larger than {limit // 1024} KB")
-        chunks.append(chunk)
-    # requests keeps a body it has read here; authlib then parses it as usual.
-    response._content = b"".join(chunks)
+    try:
+        body = read_body(response, limit)
+    except FaaSError:
+        raise TooLarge(f"larger than {limit // 1024} KB") from None
+    # authlib's compliance hooks hand on this response object and parse it with .json().
+    response._content = body
 
 
 def _remember(response):
@@ -213,25 +210,13 @@ def with_client_auth(call):
 
 
 def claims(token):
-    """Return a JWT's claims without checking its signature, or {} if it is not a JWT.
-
-    Only used for timing and display: the token came straight from Sentinel over TLS.
-    """
-    return _decoded(token)[1]
+    """Return a JWT's claims without checking its signature, or {} if it is not a JWT."""
+    return peek(token)[1]
 
 
 def header(token):
     """Return a JWT's header, or {} if it is not a JWT."""
-    return _decoded(token)[0]
-
-
-def _decoded(token):
-    try:
-        compact = jws.extract_compact((token or "").encode())
-        found = compact.headers(), json.loads(compact.payload)
-    except (JoseError, ValueError, UnicodeDecodeError):
-        return {}, {}
-    return tuple(part if isinstance(part, dict) else {} for part in found)
+    return peek(token)[0]
 
 
 def expiry(token, now):

@@ -5,14 +5,14 @@ import re
 from dataclasses import dataclass
 from dataclasses import field
 
+from liveperson_functions.inputs import EVENT_ID
+from liveperson_functions.inputs import SKILL_ID
+
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_DEPTH = 64
 MAX_INT_DIGITS = 100
 MAX_HEADERS = 20
 MAX_HEADER_VALUE = 1024
-UUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
-EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-SKILL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 EVENT_SOURCE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # No control characters and no lone UTF-16 surrogates (they cannot be stored as UTF-8).

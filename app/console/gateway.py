@@ -2,10 +2,10 @@
 
 import logging
 import threading
-import time
 import uuid
-from collections import OrderedDict
 
+from cachetools import LRUCache
+from cachetools import TTLCache
 from flask import current_app
 from flask import g
 from flask import session
@@ -32,10 +32,10 @@ class Clients:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.clients = OrderedDict()
+        self.clients = LRUCache(CLIENTS_PER_WORKER)
         # One list per account, not per session: 2,000 functions are megabytes of objects.
-        self.listed = None
-        self.may_list = {}
+        self.listed = TTLCache(1, FUNCTIONS_TTL)
+        self.may_list = TTLCache(CLIENTS_PER_WORKER, LISTING_GRANT_TTL)
         self.http = None
 
     def client(self, key, user_id):
@@ -43,11 +43,9 @@ class Clients:
             if self.http is None:
                 # Built lazily, so each gunicorn worker opens its own pool after fork.
                 self.http = make_session()
-            found = self.clients.pop(key, None) or build_client(key, user_id, self.http)
-            self.clients[key] = found
-            while len(self.clients) > CLIENTS_PER_WORKER:
-                evicted, _ = self.clients.popitem(last=False)
-                self.may_list.pop(evicted, None)
+            found = self.clients.get(key)
+            if found is None:
+                found = self.clients[key] = build_client(key, user_id, self.http)
             return found
 
 
@@ -122,18 +120,22 @@ def functions():
     without the permission never sees what another user's token could list.
     """
     registry = current_app.extensions["faas_clients"]
-    key, now = session["token_key"], time.monotonic()
-    listed = registry.listed
-    if listed and listed[0] > now:
-        if registry.may_list.get(key, 0) <= now:
+    key = session["token_key"]
+    with registry.lock:
+        listed = registry.listed.get("functions")
+        may_list = key in registry.may_list
+    if listed is not None:
+        if not may_list:
             # Ask faasUI whether this user may list, with a name nothing has: an empty
             # answer proves it as well as the whole (megabytes) list would.
             call("faasUI", lambda faas: faas.list_functions(name=str(uuid.uuid4())))
-            registry.may_list[key] = now + LISTING_GRANT_TTL
-        return listed[1]
+            with registry.lock:
+                registry.may_list[key] = True
+        return listed
     found = call("faasUI", lambda faas: faas.list_functions())
-    registry.listed = (now + FUNCTIONS_TTL, found)
-    registry.may_list[key] = now + LISTING_GRANT_TTL
+    with registry.lock:
+        registry.listed["functions"] = found
+        registry.may_list[key] = True
     return found
 
 

@@ -20,6 +20,7 @@ from app.console.views import from_entry
 from app.console.views import page_for
 from app.console.views import userdata
 from liveperson_functions.errors import FaaSError
+from liveperson_functions.inputs import UUID
 
 bp = Blueprint("history", __name__)
 
@@ -72,7 +73,7 @@ def target_of(fields):
     kind, target = fields.get("kind"), fields.get("target")
     if not isinstance(target, str):
         return None
-    if kind == "function" and forms.UUID.fullmatch(target):
+    if kind == "function" and UUID.fullmatch(target):
         return kind, target.lower()
     if kind == "event" and forms.check_event_id(target):
         return kind, target
