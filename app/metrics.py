@@ -21,7 +21,7 @@ from prometheus_client import multiprocess
 
 from app.auth import tokens
 from app.store import StoreError
-from liveperson_functions.client import UUID_RE
+from liveperson_functions.inputs import UUID
 
 bp = Blueprint("metrics", __name__)
 
@@ -85,7 +85,7 @@ def record_call(metric):
     outcome = outcome_of(metric)
     INVOCATIONS.labels(metric.operation, outcome, status_class(metric.status)).inc()
     if current_app and current_app.config.get("METRICS_FUNCTION_LABELS") and metric.uuid:
-        uuid = metric.uuid.lower() if UUID_RE.match(metric.uuid) else "invalid"
+        uuid = metric.uuid.lower() if UUID.match(metric.uuid) else "invalid"
         FUNCTION_INVOCATIONS.labels(uuid, outcome).inc()
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
-from .client import EVENT_RE
-from .client import UUID_RE
 from .errors import FaaSError
 from .errors import FaaSLambdaError
 from .expectations import ExpectationError
 from .expectations import evaluate
 from .expectations import read_check
+from .inputs import EVENT_ID
+from .inputs import UUID
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
@@ -174,7 +174,7 @@ def read_case(item, number=1):
         raise SuiteError('give exactly one of "function" (a UUID) or "event" (an event id)')
     kind = "function" if "function" in item else "event"
     target = item[kind]
-    pattern = UUID_RE if kind == "function" else EVENT_RE
+    pattern = UUID if kind == "function" else EVENT_ID
     if not isinstance(target, str) or not pattern.match(target):
         raise SuiteError(f'"{kind}" is not a valid {"UUID" if kind == "function" else "event id"}')
     headers = item.get("headers") or {}

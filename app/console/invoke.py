@@ -15,7 +15,6 @@ from app.auth import tokens
 from app.console import as_app
 from app.console import gateway
 from app.console import snippets
-from liveperson_functions.client import USER_AGENT
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.errors import FaaSLambdaError
 
@@ -119,17 +118,11 @@ def run(kind, target, name, form, call):
 
 def request_preview(entry):
     """Return the gateway URL and the headers an invocation sends, the token shortened."""
-    url, v2 = snippets.gateway_url(entry)
+    request = snippets.prepared(entry, user_id=session["user"]["sub"])
     token = tokens.load(session["token_key"]) or {}
-    headers = [
-        ("Authorization", "Bearer " + flow.short(token.get("access_token"))),
-        ("Content-Type", "application/json"),
-        ("X-Request-ID", entry.get("request_id") or "(a new UUID for each call)"),
-        ("User-Agent", USER_AGENT),
-    ]
-    if v2:
-        headers.append(("LP-EventSource", entry["event_source"] or gateway.EVENT_SOURCE))
-    return url, headers
+    headers = {"Authorization": "Bearer " + flow.short(token.get("access_token"))}
+    headers["X-Request-ID"] = "(a new UUID for each call)"
+    return request.full_url, list((headers | dict(request.headers)).items())
 
 
 def walkthrough_pause(kind, target, form, name):

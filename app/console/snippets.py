@@ -4,15 +4,16 @@ import json
 import pprint
 import shlex
 from urllib.parse import quote
-from urllib.parse import urlencode
 
 from flask import current_app
 
 from app.console.gateway import EVENT_SOURCE
-from liveperson_functions.client import _invocation_body
 from liveperson_functions.discovery import DiscoveryError
+from liveperson_functions.wire import platform_for
+from liveperson_functions.wire import prepare_invoke
 
-V2_MARKERS = ("fninvocations", "functions")
+# Sent afresh by every call (curl sends its own User-Agent), so a copy leaves them out.
+PER_CALL = ("X-Request-ID", "User-Agent")
 # The sandbox's demo app (README, "The sandbox"): public demo values, never a real secret.
 SANDBOX_APP = ("sandbox-m2m", "sandbox-m2m-secret")
 NOTE = (
@@ -28,20 +29,28 @@ def base_url(service, fallback):
         return fallback
 
 
-def gateway_url(entry):
-    """Return the gateway URL an invocation was sent to, with its query string, and V2 or not."""
-    config = current_app.config
+def platform():
+    """Return the gateway's platform: the configured one, or what its host name implies."""
     base = base_url("faasGW", "https://$FAAS_GATEWAY")
-    v2 = config.get("LP_PLATFORM") == "v2" or (
-        not config.get("LP_PLATFORM") and any(m in base for m in V2_MARKERS)
+    return platform_for(base, current_app.config.get("LP_PLATFORM"))
+
+
+def prepared(entry, payload=None, user_id=None):
+    """Return the request an invocation sends, built by the client's own `prepare_invoke`."""
+    return prepare_invoke(
+        current_app.config["LP_ACCOUNT_ID"],
+        entry["target"],
+        payload,
+        base_url=base_url("faasGW", "https://$FAAS_GATEWAY"),
+        platform=platform(),
+        event=entry["kind"] != "function",
+        headers=[(name, value) for name, value in entry.get("headers", ()) if name],
+        skill_id=entry["skill_id"],
+        user_id=user_id,
+        event_source=entry["event_source"] or EVENT_SOURCE,
+        request_id=entry.get("request_id"),
+        timestamp=entry["at"] * 1000 if "at" in entry else None,
     )
-    noun = "lambdas" if entry["kind"] == "function" else "events"
-    path = f"/api/account/{quote(config['LP_ACCOUNT_ID'])}/{noun}/{quote(entry['target'])}/invoke"
-    source = entry["event_source"] or EVENT_SOURCE
-    query = {} if v2 else {"v": "1", "externalSystem": source}
-    if entry["skill_id"]:
-        query["skillId"] = entry["skill_id"]
-    return base + path + ("?" + urlencode(query) if query else ""), v2
 
 
 def payload_of(entry):
@@ -68,22 +77,21 @@ def credentials():
 
 def curl(entry, payload):
     """Return a shell script that fetches an app token, then repeats the invocation with curl."""
-    url, v2 = gateway_url(entry)
+    request = prepared(entry, payload)
     account = quote(current_app.config["LP_ACCOUNT_ID"])
     sentinel = base_url("sentinel", "https://$SENTINEL")
     token_url = f"{sentinel}/sentinel/api/account/{account}/app/token?v=2.0"
     (client_id, secret), _ = credentials()
-    body = _invocation_body(payload, [r for r in entry["headers"] if r[0]])
-    body["timestamp"] = int(entry["at"] * 1000)
     lines = [
-        f"curl -sS -X POST {shlex.quote(url)}",
+        f"curl -sS -X {request.method} {shlex.quote(request.full_url)}",
         '-H "Authorization: Bearer $LP_APP_TOKEN"',
-        "-H 'Content-Type: application/json'",
     ]
-    if v2:
-        source = entry["event_source"] or EVENT_SOURCE
-        lines.append(f"-H {shlex.quote('LP-EventSource: ' + source)}")
-    lines.append(f"--data {shlex.quote(json.dumps(body, separators=(',', ':')))}")
+    lines += [
+        f"-H {shlex.quote(f'{name}: {value}')}"
+        for name, value in request.headers.items()
+        if name not in PER_CALL
+    ]
+    lines.append(f"--data {shlex.quote(json.dumps(request.json, separators=(',', ':')))}")
     return (
         f"# {NOTE.format(account=account)}\n"
         f"LP_APP_TOKEN=$(curl -sS -X POST {shlex.quote(token_url)} \\\n"
@@ -99,7 +107,7 @@ def curl(entry, payload):
 def python(entry, payload):
     """Return a Python script that repeats the invocation with liveperson_functions."""
     config = current_app.config
-    _, v2 = gateway_url(entry)
+    v2 = platform() == "v2"
     _, (client_id, secret) = credentials()
     options = {"headers": dict(r for r in entry["headers"] if r[0]) or None}
     options["skill_id"] = entry["skill_id"] or None
