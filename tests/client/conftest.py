@@ -1,10 +1,15 @@
-"""Fixtures for the Functions client tests: fake LivePerson servers and tidy clients."""
+"""Fixtures for the Functions client tests: fake LivePerson servers, tidy clients, an install."""
+
+import os
+import subprocess
+import sys
 
 import pytest
 
 from liveperson_functions import transport
 from liveperson_functions.auth import UserBearer
 from liveperson_functions.client import FunctionsClient
+from tests.support import ROOT
 
 from .fakes import ACCOUNT
 from .fakes import FakeLivePerson
@@ -41,3 +46,26 @@ def make_client():
     yield build
     for client in clients:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """The bin folder of a fresh virtualenv holding `pip install .`: the client as users get it."""
+    home = tmp_path_factory.mktemp("installed")
+    subprocess.run([sys.executable, "-m", "venv", str(home)], check=True, timeout=120)
+    done = subprocess.run(
+        [home / "bin" / "python", "-m", "pip", "install", "--quiet", str(ROOT)],
+        env=outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return home / "bin"
+
+
+def outside_env(**extra):
+    """The environment of a shell outside the repository: no PYTHONPATH, no LP_* settings."""
+    drop = ("LP_", "SANDBOX_", "FLASK_", "PYTHON")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(drop)}
+    return {**env, **extra}

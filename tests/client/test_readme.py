@@ -1,4 +1,5 @@
-"""The README's "Use it from Python" and "Command line" examples run as written on a sandbox."""
+"""The README's "Use it from Python" (with the installed package, from any directory) and
+"Command line" examples run as written on a sandbox."""
 
 import os
 import re
@@ -8,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import ACCOUNT_ID
 from sandbox import functions as fn
 from tests.support import ROOT
 from tests.support import calls
 from tests.support import start_sandbox
+
+from .conftest import outside_env
 
 README = ROOT / "README.md"
 # Where the README says the sandbox is; each test's sandbox listens on a free port instead.
@@ -63,21 +67,21 @@ def as_written(code, sandbox):
 
 
 def test_the_sections_hold_the_examples_this_module_runs():
-    assert len(blocks(SECTIONS[0], "python")) == 4
+    assert len(blocks(SECTIONS[0], "python")) == 5
     assert len(blocks(SECTIONS[1], "sh")) == len(SH_EXPECTED)
     # Every example that runs talks to the sandbox the way the prose says.
     assert README_URL in "".join(blocks(SECTIONS[0], "python"))
 
 
-def test_the_python_examples_run_in_order_as_one_script(sandbox, tmp_path):
+def test_the_python_examples_run_in_order_as_one_script(sandbox, installed, tmp_path):
     script = "\n".join(as_written(code, sandbox) for code in blocks(SECTIONS[0], "python"))
 
     done = subprocess.run(
-        # `python -` puts the working directory on sys.path, as a session in the repo does.
-        [sys.executable, "-W", "error", "-"],
+        # The package `pip install .` put in a fresh virtualenv, run outside the repository.
+        [installed / "python", "-W", "error", "-"],
         input=script,
-        cwd=ROOT,
-        env=environment(sandbox, tmp_path),
+        cwd=tmp_path,
+        env=outside_env(SANDBOX_URL=sandbox.url),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -98,6 +102,10 @@ def test_the_python_examples_run_in_order_as_one_script(sandbox, tmp_path):
     assert "What happened: The function ran and reported an error" in out
     assert "Refused: 404 com.liveperson.faas.es.missinglambda None" in out
     assert "What happened: No function with this UUID exists" in out
+    assert "Not sent: not a function UUID (8-4-4-4-12 hex): '42'" in out
+    request_line = f"POST {sandbox.url}/api/account/{ACCOUNT_ID}/lambdas/{fn.GREETING}/invoke"
+    assert f"{request_line}?v=1&externalSystem=Unknown\n" in out
+    assert "{'name': 'Ada'} application/json" in out
     assert calls(sandbox, "list_functions") >= 1
 
 

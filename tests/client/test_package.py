@@ -1,0 +1,42 @@
+"""`pip install .` into a fresh virtualenv gives the client and its command, and no Flask."""
+
+import subprocess
+
+from .conftest import outside_env
+
+IMPORTS = """
+import importlib.util
+import sys
+
+import liveperson_functions
+from liveperson_functions import FunctionsClient, from_env, prepare_invoke
+
+assert "flask" not in sys.modules, sorted(m for m in sys.modules if m.startswith("flask"))
+for name in ("flask", "app", "sandbox", "tests"):
+    assert importlib.util.find_spec(name) is None, name
+print(liveperson_functions.__file__)
+"""
+
+
+def run(command, cwd):
+    return subprocess.run(
+        command, cwd=cwd, env=outside_env(), capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_package_imports_from_anywhere_without_flask(installed, tmp_path):
+    done = run([installed / "python", "-W", "error", "-c", IMPORTS], tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(str(installed.parent / "lib"))
+
+
+def test_the_command_is_installed_with_the_module_s_commands(installed, tmp_path):
+    command = run([installed / "liveperson-functions", "--help"], tmp_path)
+    module = run([installed / "python", "-m", "liveperson_functions", "--help"], tmp_path)
+
+    assert command.returncode == module.returncode == 0, command.stderr + module.stderr
+    assert command.stdout.startswith("Usage: liveperson-functions [OPTIONS] COMMAND")
+    for name in ("invoke", "invoke-event", "is-implemented", "list"):
+        assert f"\n  {name} " in command.stdout
+    assert command.stdout.split("Commands:")[1] == module.stdout.split("Commands:")[1]
