@@ -13,6 +13,7 @@ from tests.support import ROOT
 
 from .fakes import ACCOUNT
 from .fakes import FakeLivePerson
+from .fakes import RawServer
 from .fakes import resolver_for
 
 
@@ -28,6 +29,21 @@ def fake():
     server = FakeLivePerson()
     yield server
     server.close()
+
+
+@pytest.fixture
+def raw_server():
+    """Start socket servers that stall or hang up (see RawServer), closed after the test."""
+    servers = []
+
+    def start(mode):
+        server = RawServer(mode)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 import re
 import threading
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -546,3 +548,22 @@ def test_the_service_hosts_are_looked_up_once_for_many_calls(lp):
 
     assert csds == [f"{lp.url}/api/account/{ACCOUNT}/service/baseURI.json"]
     assert lp.calls("app_token") == 1
+
+
+@pytest.mark.parametrize("event", [False, True], ids=["by-uuid", "by-event"])
+def test_prepare_invoke_is_what_reaches_the_gateway(lp, event):
+    client = lp.client(event_source="tests")
+    target = fn.COMMAND_EVENT if event else fn.GREETING
+    sent = {"headers": {"X-Trace": "t-1"}, "skill_id": "1001", "request_id": "req-prepared"}
+    prepared = client.prepare_invoke(target, {"name": "Ada"}, event=event, **sent)
+
+    (client.invoke_event if event else client.invoke)(target, {"name": "Ada"}, **sent)
+
+    [seen] = lp.log("invoke_event" if event else "invoke")
+    assert (prepared.method, prepared.url) == ("POST", f"{lp.url}{seen['path']}")
+    assert parse_qs(urlsplit(prepared.full_url).query) == seen["query"]
+    recorded = {name: prepared.headers.get(name) for name in seen["headers"]}
+    assert recorded == {**seen["headers"], "Authorization": None}
+    assert set(seen["headers"]) - {"Authorization"} <= set(prepared.headers)
+    # Only the timestamp differs: each call stamps its own.
+    assert {**prepared.json, "timestamp": 0} == {**seen["body"], "timestamp": 0}

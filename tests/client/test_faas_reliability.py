@@ -16,7 +16,6 @@ from .fakes import ACCOUNT
 from .fakes import CLIENT_ID
 from .fakes import CLIENT_SECRET
 from .fakes import FN_UUID
-from .fakes import RawServer
 from .fakes import Reply
 from .fakes import free_port
 from .fakes import resolver_for
@@ -24,20 +23,6 @@ from .fakes import resolver_for
 INVOKE = f"/api/account/{ACCOUNT}/lambdas/{FN_UUID}/invoke"
 IMPLEMENTED = f"/api/account/{ACCOUNT}/events/e1/isImplemented"
 LIST = f"/api/account/{ACCOUNT}/lambdas"
-
-
-@pytest.fixture
-def raw_server(request):
-    servers = []
-
-    def start(mode):
-        server = RawServer(mode)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def test_a_post_is_never_resent_after_a_read_timeout(raw_server, make_client):

@@ -1,0 +1,148 @@
+"""The library's API: one error class per failure kind, timeouts, from_env."""
+
+import pytest
+
+import liveperson_functions
+from liveperson_functions import FaaSConnectionError
+from liveperson_functions import FaaSDetailedError
+from liveperson_functions import FaaSError
+from liveperson_functions import FaaSInputError
+from liveperson_functions import FaaSLambdaError
+from liveperson_functions import FaaSTimeout
+from liveperson_functions.auth import ClientCredentials
+from liveperson_functions.auth import UserBearer
+from liveperson_functions.env import SANDBOX_ACCOUNT
+from liveperson_functions.env import from_env
+
+from .fakes import ACCOUNT
+from .fakes import FN_UUID
+from .fakes import Reply
+from .fakes import free_port
+
+INVOKE = f"/api/account/{ACCOUNT}/lambdas/{FN_UUID}/invoke"
+
+
+def failure(call):
+    with pytest.raises(FaaSError) as caught:
+        call()
+    return caught.value
+
+
+def test_each_failure_kind_has_its_class_under_one_root(fake, make_client, raw_server):
+    fake.reply("POST", INVOKE, Reply(404, {"errorCode": "com.liveperson.faas.es.missinglambda"}))
+    refused = failure(lambda: make_client(f"127.0.0.1:{free_port()}").invoke(FN_UUID, {}))
+    silent = raw_server("silent").domain
+    timed_out = failure(lambda: make_client(silent).invoke(FN_UUID, {}, timeout=0.2))
+    broken = failure(lambda: make_client(raw_server("hangup").domain).invoke(FN_UUID, {}))
+    rejected = failure(lambda: make_client(fake.domain).invoke(FN_UUID, {}))
+
+    assert (type(refused), refused.kind) == (FaaSConnectionError, "connect")
+    assert (type(timed_out), timed_out.kind) == (FaaSTimeout, "read-timeout")
+    assert (type(broken), broken.kind) == (FaaSConnectionError, "broken")
+    assert (type(rejected), rejected.status) == (FaaSDetailedError, 404)
+    assert rejected.code == "com.liveperson.faas.es.missinglambda"
+    assert "No function with this UUID" in rejected.explanation
+    assert len(fake.requests_to(INVOKE)) == 1
+
+
+def test_a_function_failure_is_a_lambda_error(fake, make_client):
+    code = "com.customer.faas.function.threw-error"
+    fake.reply("POST", INVOKE, Reply(500, {"code": code, "message": "boom"}))
+
+    failed = failure(lambda: make_client(fake.domain).invoke(FN_UUID, {}))
+
+    assert isinstance(failed, FaaSLambdaError) and isinstance(failed, FaaSDetailedError)
+    assert (failed.status, failed.code, failed.message) == (500, code, "boom")
+
+
+@pytest.mark.parametrize(
+    ("call", "says"),
+    [
+        (lambda c: c.invoke("not-a-uuid", {}), "not a function UUID"),
+        (lambda c: c.invoke_event("bad event!", {}), "invalid event id"),
+        (lambda c: c.invoke(FN_UUID, {"n": float("nan")}), "not JSON-serialisable"),
+        (lambda c: c.invoke(FN_UUID, object()), "not JSON-serialisable"),
+        (lambda c: c.invoke(FN_UUID, {}, headers={"a": 1}), "headers must map strings"),
+        (lambda c: c.is_implemented("e1", skill_id="no spaces"), "invalid skill id"),
+        (lambda c: c.invoke(FN_UUID, {}, timeout=-1), "timeout must be a positive"),
+        (lambda c: c.list_functions(state=[""]), "invalid state filter"),
+    ],
+)
+def test_bad_input_is_an_input_error_and_nothing_is_sent(fake, make_client, call, says):
+    error = failure(lambda: call(make_client(fake.domain)))
+
+    assert type(error) is FaaSInputError and isinstance(error, ValueError)
+    assert says in str(error) and error.kind == "bad-input"
+    assert "nothing was sent" in error.explanation.lower()
+    assert fake.seen == []
+
+
+def test_a_call_s_timeout_wins_over_the_client_s(raw_server, make_client):
+    silent = raw_server("silent").domain
+    client = make_client(silent, timeout=0.4)
+
+    by_client = failure(lambda: client.is_implemented("e1"))
+    by_call = failure(lambda: client.invoke(FN_UUID, {}, timeout=(5, 0.2)))
+
+    assert (type(by_client), by_client.kind) == (FaaSTimeout, "timeout")
+    assert "did not answer within 0.4 s" in str(by_client)
+    assert "did not answer within 0.2 s" in str(by_call)
+
+
+@pytest.mark.parametrize("timeout", [0, True, "5", (1, 2, 3), (None, -1)])
+def test_a_client_timeout_must_be_seconds(make_client, timeout):
+    with pytest.raises(FaaSInputError, match="timeout must be a positive"):
+        make_client("127.0.0.1:9", timeout=timeout)
+
+
+def test_from_env_reads_every_lp_setting():
+    env = {
+        "LP_ACCOUNT_ID": "le123456",
+        "LP_CLIENT_ID": "app",
+        "LP_CLIENT_SECRET": "secret",
+        "LP_CSDS_URL": "http://127.0.0.1:9",
+        "LP_DOMAINS": "faasGW=127.0.0.1:1,faasUI=127.0.0.1:2",
+        "LP_REGION": "emea",
+        "LP_PLATFORM": "V2",
+        "LP_INSECURE_HTTP": "yes",
+    }
+    with from_env(env, timeout=3) as client:
+        assert (client.account_id, client.platform, client.timeout) == (
+            "le123456",
+            "v2",
+            (None, 3),
+        )
+        assert isinstance(client.auth, ClientCredentials) and client.auth.client_id == "app"
+        resolver = client.resolver
+        assert (resolver.csds_url, resolver.region, resolver.insecure_http) == (
+            "http://127.0.0.1:9",
+            "emea",
+            True,
+        )
+        assert resolver.overrides == {"faasGW": "127.0.0.1:1", "faasUI": "127.0.0.1:2"}
+        assert client.resolver.http is client.session is client.auth._session
+    assert liveperson_functions.from_env is from_env
+
+
+def test_from_env_without_an_account_is_the_sandbox_and_a_bearer_is_a_user():
+    with from_env({"SANDBOX_URL": "http://127.0.0.1:8999", "LP_BEARER": "user-token"}) as client:
+        assert client.account_id == SANDBOX_ACCOUNT
+        assert client.resolver.csds_url == "http://127.0.0.1:8999"
+        assert isinstance(client.auth, UserBearer)
+        assert client.auth.header() == "Bearer user-token"
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"LP_ACCOUNT_ID": "a1"}, "Set LP_CLIENT_ID and LP_CLIENT_SECRET"),
+        ({"LP_ACCOUNT_ID": "a1", "LP_BEARER": "t", "LP_REGION": "mars"}, "LP_REGION must be"),
+        ({"LP_PLATFORM": "v3"}, "LP_PLATFORM must be v1 or v2"),
+        ({"LP_DOMAINS": "nosuch=host"}, "LP_DOMAINS has a bad entry"),
+        ({"LP_ACCOUNT_ID": "a1", "LP_BEARER": "t", "LP_INSECURE_HTTP": "maybe"}, "1 or 0"),
+        ({"LP_ACCOUNT_ID": "a b", "LP_BEARER": "t"}, "invalid LivePerson account id"),
+    ],
+)
+def test_from_env_names_the_bad_setting(env, says):
+    with pytest.raises(FaaSInputError, match=says):
+        from_env(env)
