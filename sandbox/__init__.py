@@ -20,10 +20,11 @@ from flask import render_template
 
 from liveperson_functions.env import SANDBOX_ACCOUNT
 
+from .catalogue import Catalogue
 from .directory import DEFAULT_REDIRECT_URIS
 from .directory import USERS
 from .directory import Directory
-from .functions import Catalogue
+from .functions import catalogue
 from .ratelimit import RateLimiter
 from .state import State
 
@@ -131,7 +132,7 @@ def create_sandbox(settings=None):
         settings,
         directory,
         State(settings.account_id, directory),
-        Catalogue.build(settings.extra_functions),
+        catalogue(settings.extra_functions),
         RateLimiter(settings.rate_limit),
         random.Random(),
     )

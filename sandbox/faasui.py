@@ -16,7 +16,7 @@ from .api import arg
 from .api import args
 from .api import platform_call
 from .api import sandbox
-from .functions import STATES
+from .catalogue import STATES
 
 bp = Blueprint("faasui", __name__, url_prefix="/api/account/<account_id>")
 
