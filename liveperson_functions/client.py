@@ -17,7 +17,6 @@ from .inputs import check_skill
 from .inputs import check_states
 from .inputs import check_timeout
 from .inputs import check_user_id
-from .inputs import check_uuid
 from .results import Call
 from .results import EventResult
 from .results import Invocation
@@ -30,6 +29,7 @@ from .transport import send
 from .wire import DEFAULT_EVENT_SOURCE
 from .wire import USER_AGENT
 from .wire import invocation_body
+from .wire import invoked
 from .wire import normalise
 from .wire import parse
 from .wire import platform_for
@@ -109,7 +109,7 @@ class FunctionsClient:
         with measure(self.metrics, self.account_id, "invoke", uuid=str(uuid)) as call:
             request = self._prepare_invoke(
                 call,
-                ("lambdas", check_uuid(uuid)),
+                invoked(uuid, event=False),
                 payload,
                 headers,
                 skill_id,
@@ -141,7 +141,7 @@ class FunctionsClient:
         with measure(self.metrics, self.account_id, "invoke_event", event=str(event_id)) as call:
             request = self._prepare_invoke(
                 call,
-                ("events", check_event(event_id)),
+                invoked(event_id, event=True),
                 payload,
                 headers,
                 skill_id,
@@ -168,9 +168,8 @@ class FunctionsClient:
         request_id=None,
     ):
         """Return the `PreparedRequest` an invocation would send (no token), without sending it."""
-        segments = ("events", check_event(target)) if event else ("lambdas", check_uuid(target))
         return self._prepare_invoke(
-            Call(), segments, payload, headers, skill_id, event_source, request_id
+            Call(), invoked(target, event), payload, headers, skill_id, event_source, request_id
         )
 
     def is_implemented(self, event_id, skill_id=None, timeout=None):

@@ -14,10 +14,7 @@ PLATFORMS = ("v1", "v2")
 
 
 def check_account(value):
-    text = str(value)
-    if not ACCOUNT_ID.match(text):
-        raise FaaSInputError(f"invalid LivePerson account id: {text!r}")
-    return text
+    return _matching(ACCOUNT_ID, value, "invalid LivePerson account id")
 
 
 def check_platform(value):
@@ -27,42 +24,23 @@ def check_platform(value):
 
 
 def check_uuid(value):
-    text = str(value)
-    if not UUID.match(text):
-        raise FaaSInputError(f"not a function UUID (8-4-4-4-12 hex): {text!r}")
-    return text.lower()
+    return _matching(UUID, value, "not a function UUID (8-4-4-4-12 hex)").lower()
 
 
 def check_event(value):
-    text = str(value)
-    if not EVENT_ID.match(text):
-        raise FaaSInputError(f"invalid event id (letters, digits, _ . : - only): {text!r}")
-    return text
+    return _matching(EVENT_ID, value, "invalid event id (letters, digits, _ . : - only)")
 
 
 def check_skill(value):
-    if value is None or value == "":
-        return None
-    text = str(value)
-    if not SKILL_ID.match(text):
-        raise FaaSInputError(f"invalid skill id: {text!r}")
-    return text
+    return None if value in (None, "") else _matching(SKILL_ID, value, "invalid skill id")
 
 
 def check_request_id(value):
-    if value is None:
-        return None
-    text = str(value)
-    if not REQUEST_ID.match(text):
-        raise FaaSInputError(f"invalid request id: {text!r}")
-    return text
+    return None if value is None else _matching(REQUEST_ID, value, "invalid request id")
 
 
 def check_event_source(value):
-    text = str(value)
-    if not EVENT_SOURCE.match(text):
-        raise FaaSInputError(f"invalid event source (printable ASCII, at most 128): {text!r}")
-    return text
+    return _matching(EVENT_SOURCE, value, "invalid event source (printable ASCII, at most 128)")
 
 
 def check_timeout(value):
@@ -88,13 +66,15 @@ def check_states(state):
 
 
 def check_user_id(value):
-    if value is None or value == "":
-        return None
-    text = str(value)
-    if not SKILL_ID.match(text):
-        raise FaaSInputError(f"invalid user id: {text!r}")
-    return text
+    return None if value in (None, "") else _matching(SKILL_ID, value, "invalid user id")
 
 
 def _positive(value):
     return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
+
+
+def _matching(pattern, value, complaint):
+    text = str(value)
+    if not pattern.match(text):
+        raise FaaSInputError(f"{complaint}: {text!r}")
+    return text

@@ -115,12 +115,11 @@ def prepare_invoke(
     user_agent=USER_AGENT,
 ):
     """Return the POST that invokes function `target` (or event `target` when `event`)."""
-    segments = ("events", check_event(target)) if event else ("lambdas", check_uuid(target))
     return prepare_gateway(
         "POST",
         base_url,
         account_id,
-        (*segments, "invoke"),
+        (*invoked(target, event), "invoke"),
         platform=check_platform(platform) or "v1",
         event_source=check_event_source(event_source),
         skill_id=check_skill(skill_id),
@@ -129,6 +128,11 @@ def prepare_invoke(
         user_agent=user_agent,
         body=invocation_body(payload, headers, timestamp),
     )
+
+
+def invoked(target, event):
+    """Return the path segments naming what an invocation runs: a function, or an event's."""
+    return ("events", check_event(target)) if event else ("lambdas", check_uuid(target))
 
 
 def invocation_body(payload, headers, timestamp=None):

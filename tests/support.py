@@ -219,6 +219,23 @@ class RedisServer:
         self.process.wait(10)
 
 
+# A client-side guard: a hanging app fails the test instead of hanging the run.
+PATIENCE = 8
+
+
+def signed_in(browser, app):
+    """Tell whether the browser's session is signed in, from the home page."""
+    return "Signed in" in browser.get(f"{app.url}/", timeout=PATIENCE).text
+
+
+def invoke(browser, app, uuid, payload="{}", **fields):
+    """Open a function's page and send its invoke form, as a person would."""
+    page = browser.get(f"{app.url}/functions/{uuid}", timeout=PATIENCE)
+    return browser.form_post(
+        page, {"payload": payload, **fields}, action=urlsplit(page.url).path, timeout=PATIENCE
+    )
+
+
 def expire_token(served_app, browser):
     """Make the signed-in browser's access token due for a refresh now."""
     store = served_app.app.extensions["store"]

@@ -30,6 +30,7 @@ from app.sessions import SIGN_IN_TIME
 from liveperson_functions import client as faas_client
 from liveperson_functions import transport
 from sandbox import functions as demo
+from tests.support import PATIENCE
 from tests.support import BlackHole
 from tests.support import Browser
 from tests.support import FaultServer
@@ -39,13 +40,15 @@ from tests.support import build_app
 from tests.support import calls
 from tests.support import carried_session
 from tests.support import carry
+from tests.support import expire_token
 from tests.support import free_port
+from tests.support import invoke
 from tests.support import sandbox_log
+from tests.support import signed_in
 from tests.support import start_sandbox
 from tests.support import token_record
 from tests.support import visible_text
 
-PATIENCE = 8  # client-side guard: a hanging app fails the case instead of hanging the run
 GATEWAY = ("invoke", "invoke_event", "is_implemented")
 COOKIE = "invoker_session"
 SIGNED_OUT = "Sign in with LivePerson"
@@ -233,14 +236,6 @@ def edit_session(app, browser, **shifts):
     store_of(app).set(KEY_PREFIX + browser.cookies.get(COOKIE), data, 3600)
 
 
-def expire_token(app, browser):
-    """Make the signed-in browser's access token due for a refresh now."""
-    key = "token:" + session_data(app, browser)["token_key"]
-    record = store_of(app).get(key)
-    record["expires_at"] = record["obtained_at"] = time.time() - 1
-    store_of(app).set(key, record, 3600)
-
-
 def grant_of(sandbox, app, browser):
     """The sandbox grant behind a signed-in browser."""
     state = sandbox.app.extensions["sandbox"].state
@@ -265,17 +260,6 @@ def captured_callback(browser, app):
 
 def callback(browser, app, query):
     return browser.get(f"{app.url}/callback", params=query, allow_redirects=False)
-
-
-def signed_in(browser, app):
-    return "Signed in" in browser.get(f"{app.url}/", timeout=PATIENCE).text
-
-
-def invoke(browser, app, uuid, payload="{}", **fields):
-    page = browser.get(f"{app.url}/functions/{uuid}", timeout=PATIENCE)
-    return browser.form_post(
-        page, {"payload": payload, **fields}, action=urlsplit(page.url).path, timeout=PATIENCE
-    )
 
 
 def no_500(response):

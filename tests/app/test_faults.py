@@ -8,13 +8,13 @@ import pytest
 from app.auth import tokens
 from liveperson_functions import client as faas_client
 from sandbox import functions as demo
+from tests.support import PATIENCE
 from tests.support import Browser
 from tests.support import FaultServer
 from tests.support import build_app
 from tests.support import expire_token
+from tests.support import invoke
 from tests.support import visible_text
-
-PATIENCE = 8
 
 FAULTS = [
     ("refused", "could not be reached"),
@@ -94,13 +94,6 @@ def test_csds_faults_say_why(served_app, sandbox, tmp_path, fault, said):
     response = Browser().get(f"{served_app.url}/login", allow_redirects=False, timeout=PATIENCE)
     assert response.status_code == 503
     assert said in visible_text(response)
-
-
-def invoke(browser, app, uuid):
-    page = browser.get(f"{app.url}/functions/{uuid}")
-    return browser.form_post(
-        page, {"payload": "{}"}, action=f"/functions/{uuid}", timeout=PATIENCE
-    )
 
 
 @pytest.mark.parametrize(

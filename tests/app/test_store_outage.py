@@ -3,14 +3,13 @@ service comes back by itself when Redis does."""
 
 import pytest
 
-from tests.support import BlackHole
+from tests.support import PATIENCE
 from tests.support import Browser
 from tests.support import RedisServer
 from tests.support import build_app
 from tests.support import visible_text
 
 # Generous client limits: an app that hangs on the store fails here instead of hanging CI.
-PATIENCE = 8
 
 
 @pytest.fixture
@@ -53,23 +52,3 @@ def test_redis_down_then_back(served_app, sandbox, tmp_path, own_redis):
     assert "Sign in with LivePerson" in again.text
     assert "Signed in" in browser.sign_in(served_app.url).text
     assert browser.get(f"{served_app.url}/readyz").status_code == 200
-
-
-def test_black_holed_redis_gives_a_quick_503(served_app, sandbox, tmp_path):
-    hole = BlackHole()
-    try:
-        flask_app = build_app(
-            sandbox,
-            f"{served_app.url}/callback",
-            tmp_path,
-            SESSION_BACKEND="redis",
-            REDIS_URL=f"redis://127.0.0.1:{hole.port}/0",
-        )
-        served_app.start(flask_app)
-        browser = Browser()
-        browser.cookies.set("invoker_session", "x" * 43, domain="127.0.0.1", path="/")
-        page = browser.get(f"{served_app.url}/functions", timeout=PATIENCE)
-        assert page.status_code == 503 and page.headers["Retry-After"]
-        assert browser.get(f"{served_app.url}/healthz", timeout=PATIENCE).status_code == 200
-    finally:
-        hole.close()

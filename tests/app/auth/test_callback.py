@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support import calls
+from tests.support import signed_in
 from tests.support import visible_text
 
 
@@ -19,10 +20,6 @@ def start(browser, app):
     """Begin a sign-in; return the state the app sent to Sentinel."""
     response = browser.get(f"{app.url}/login", allow_redirects=False)
     return parse_qs(urlsplit(response.headers["Location"]).query)["state"][0]
-
-
-def signed_in(browser, app):
-    return "Signed in" in browser.get(f"{app.url}/").text
 
 
 def callback(browser, app, query):

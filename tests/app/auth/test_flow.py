@@ -10,14 +10,10 @@ import pytest
 from app.auth.flow import short
 from sandbox import functions as demo
 from tests.support import calls
+from tests.support import invoke
 from tests.support import sandbox_log
 from tests.support import token_record
 from tests.support import visible_text
-
-
-def invoke(browser, app, uuid=demo.ECHO, payload="{}"):
-    page = browser.get(f"{app.url}/functions/{uuid}")
-    return browser.form_post(page, {"payload": payload}, action=f"/functions/{uuid}")
 
 
 def svg_of(page):
@@ -77,7 +73,7 @@ def test_record_shows_each_step_with_the_values_sentinel_received(app, sandbox, 
 def test_first_invocation_and_refresh_join_the_record(app, sandbox, browser):
     browser.sign_in(app.url)
     invoke(browser, app, demo.GREETING, '{"name": "Ana"}')
-    invoke(browser, app)  # only the first one is recorded
+    invoke(browser, app, demo.ECHO)  # only the first one is recorded
     home = browser.get(f"{app.url}/")
     refreshed = browser.form_post(home, {}, action="/token/refresh")
     assert "Refreshed: a new access token, and Sentinel rotated the refresh token" in (
@@ -117,7 +113,7 @@ class TestAutomaticRefresh:
 
 def test_no_page_reveals_a_whole_secret(app, sandbox, browser):
     pages = [browser.sign_in(app.url)]
-    pages.append(invoke(browser, app))
+    pages.append(invoke(browser, app, demo.ECHO))
     pages += [browser.get(f"{app.url}{p}") for p in ("/", "/flow", "/history")]
     for name, secret in secrets_of(app, browser, sandbox).items():
         for page in pages:
@@ -158,7 +154,7 @@ class TestWalkThrough:
         assert re.search(r"Bearer [0-9a-f]{6}…", third.text) and calls(sandbox, "invoke") == 0
         result = browser.form_post(third, {}, action=f"/functions/{demo.ECHO}")
         assert "Success" in result.text and calls(sandbox, "invoke") == 1
-        assert "Success" in invoke(browser, app).text  # no pause after the first
+        assert "Success" in invoke(browser, app, demo.ECHO).text  # no pause after the first
         assert calls(sandbox, "invoke") == 2
 
 

@@ -9,6 +9,7 @@ import pytest
 from sandbox import functions as demo
 from tests.support import Browser
 from tests.support import calls
+from tests.support import invoke
 from tests.support import sandbox_log
 from tests.support import token_record
 from tests.support import visible_text
@@ -23,11 +24,6 @@ def sandbox_settings():
 def agent(app, browser):
     browser.sign_in(app.url, "agent")
     return browser
-
-
-def invoke(browser, app, uuid, payload="{}", **fields):
-    page = browser.get(f"{app.url}/functions/{uuid}")
-    return browser.form_post(page, {"payload": payload, **fields}, action=f"/functions/{uuid}")
 
 
 def gateway_calls(sandbox):
