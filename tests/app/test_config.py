@@ -4,6 +4,7 @@ import pytest
 
 from app import ConfigError
 from app import create_app
+from sandbox import ACCOUNT_ID
 
 REAL = {
     "LP_ACCOUNT_ID": "90412079",
@@ -27,7 +28,7 @@ def clean_environment(monkeypatch):
 def test_sandbox_mode_needs_nothing(tmp_path):
     app = make(tmp_path)
     assert app.config["SANDBOX_MODE"]
-    assert app.config["LP_ACCOUNT_ID"] == "12345678"
+    assert app.config["LP_ACCOUNT_ID"] == ACCOUNT_ID
     assert app.config["LP_CSDS_URL"] == "http://localhost:8001"
     assert app.config["LP_REDIRECT_URI"] == "http://127.0.0.1:8000/callback"
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from sandbox import ACCOUNT_ID
 from tests.support import Browser
 from tests.support import Served
 from tests.support import build_app
@@ -80,7 +81,7 @@ def test_health_and_readiness(app):
     ready = Browser().get(f"{app.url}/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "store": "ok", "discovery": "ok"}
-    assert "12345678" not in ready.text and "localhost" not in ready.text
+    assert ACCOUNT_ID not in ready.text and "localhost" not in ready.text
 
 
 def test_readiness_fails_when_discovery_fails(served_app, sandbox, tmp_path):

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from liveperson_functions.cli import faas
+from sandbox import ACCOUNT_ID
 
 from .fakes import ACCOUNT
 from .fakes import CLIENT_ID
@@ -197,9 +198,9 @@ def test_lp_bearer_wins_and_is_never_printed(fake, run):
 
 
 def test_the_sandbox_is_the_default_target(fake, run):
-    fake.account = "12345678"
+    fake.account = ACCOUNT_ID
     fake.credentials = ("sandbox-m2m", "sandbox-m2m-secret")
-    path = "/api/account/12345678/events/e1/isImplemented"
+    path = f"/api/account/{ACCOUNT_ID}/events/e1/isImplemented"
     fake.reply("GET", path, Reply(200, {"implemented": True}))
 
     result = run(
@@ -213,8 +214,8 @@ def test_the_sandbox_is_the_default_target(fake, run):
 
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["implemented"] is True
-    assert fake.seen[0].path == "/api/account/12345678/service/baseURI.json"
-    token_request = fake.requests_to("/sentinel/api/account/12345678/app/token")[0]
+    assert fake.seen[0].path == f"/api/account/{ACCOUNT_ID}/service/baseURI.json"
+    token_request = fake.requests_to(f"/sentinel/api/account/{ACCOUNT_ID}/app/token")[0]
     assert token_request.form()["client_id"] == "sandbox-m2m"
     assert len(fake.requests_to(path)) == 1
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from sandbox import ACCOUNT_ID
 from sandbox import functions as fn
 from tests.support import calls
 from tests.support import sandbox_log
@@ -177,7 +178,7 @@ def test_list_calls_are_recorded(lp, agent):
     answer = lp.call("GET", "lambdas/", agent, params=params, headers=headers)
     assert answer.headers["X-Request-ID"] == "list-1"
     (entry,) = sandbox_log(lp.served, "list_functions")
-    assert entry["path"] == "/api/account/12345678/lambdas/"
+    assert entry["path"] == f"/api/account/{ACCOUNT_ID}/lambdas/"
     assert entry["query"]["state"] == ["Draft"] and entry["query"]["eventId"] == [""]
     assert entry["headers"]["User-Agent"] == "faas-client-js@2.0.0"
     assert entry["principal"] == "user:agent" and entry["status"] == 200

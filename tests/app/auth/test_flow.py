@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from app.auth.flow import short
+from sandbox import ACCOUNT_ID
 from sandbox import functions as demo
 from tests.support import calls
 from tests.support import invoke
@@ -82,7 +83,7 @@ def test_first_invocation_and_refresh_join_the_record(app, sandbox, browser):
     assert "✓ new tokens" in visible_text(refreshed)  # the token panel's last refresh
     page = browser.get(f"{app.url}/flow")
     text = visible_text(page)
-    assert f"/api/account/12345678/lambdas/{demo.GREETING}/invoke" in text
+    assert f"/api/account/{ACCOUNT_ID}/lambdas/{demo.GREETING}/invoke" in text
     assert "userId=4000001" in text
     assert re.search(r"Authorization Bearer [0-9a-f]{6}…[0-9a-f]{4}", text)
     assert "HTTP 200 (success)" in text

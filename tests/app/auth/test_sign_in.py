@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from sandbox import ACCOUNT_ID
 from tests.support import calls
 from tests.support import sandbox_log
 from tests.support import visible_text
@@ -23,7 +24,7 @@ def test_sign_in_shows_who_and_where(app, sandbox, browser):
     assert "User id 4000001" in text
     assert "Login name agent" in text
     assert "Administrator no" in text
-    assert "Account 12345678" in text
+    assert f"Account {ACCOUNT_ID}" in text
     assert f"Sentinel localhost:{sandbox.port}" in text
     assert "Next refresh in" in text
     assert calls(sandbox, "token") == 1
