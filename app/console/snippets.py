@@ -29,7 +29,7 @@ def base_url(service, fallback):
         return fallback
 
 
-def platform():
+def gateway_platform():
     """Return the gateway's platform: the configured one, or what its host name implies."""
     base = base_url("faasGW", "https://$FAAS_GATEWAY")
     return platform_for(base, current_app.config.get("LP_PLATFORM"))
@@ -42,7 +42,7 @@ def prepared(entry, payload=None, user_id=None):
         entry["target"],
         payload,
         base_url=base_url("faasGW", "https://$FAAS_GATEWAY"),
-        platform=platform(),
+        platform=gateway_platform(),
         event=entry["kind"] != "function",
         headers=[(name, value) for name, value in entry.get("headers", ()) if name],
         skill_id=entry["skill_id"],
@@ -107,7 +107,7 @@ def curl(entry, payload):
 def python(entry, payload):
     """Return a Python script that repeats the invocation with liveperson_functions."""
     config = current_app.config
-    v2 = platform() == "v2"
+    v2 = gateway_platform() == "v2"
     _, (client_id, secret) = credentials()
     options = {"headers": dict(r for r in entry["headers"] if r[0]) or None}
     options["skill_id"] = entry["skill_id"] or None
