@@ -75,6 +75,6 @@ def _positive(value):
 
 def _matching(pattern, value, complaint):
     text = str(value)
-    if not pattern.match(text):
+    if not pattern.fullmatch(text):  # `$` alone would let a trailing newline through
         raise FaaSInputError(f"{complaint}: {text!r}")
     return text

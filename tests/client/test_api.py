@@ -59,6 +59,7 @@ def test_a_function_failure_is_a_lambda_error(fake, make_client):
     ("call", "says"),
     [
         (lambda c: c.invoke("not-a-uuid", {}), "not a function UUID"),
+        (lambda c: c.invoke(FN_UUID + "\n", {}), "not a function UUID"),
         (lambda c: c.invoke_event("bad event!", {}), "invalid event id"),
         (lambda c: c.invoke(FN_UUID, {"n": float("nan")}), "not JSON-serialisable"),
         (lambda c: c.invoke(FN_UUID, object()), "not JSON-serialisable"),
