@@ -12,6 +12,7 @@ from sandbox import functions as demo
 from tests.support import Browser
 from tests.support import build_app
 from tests.support import calls
+from tests.support import invoke
 from tests.support import sandbox_log
 from tests.support import visible_text
 
@@ -30,11 +31,6 @@ def mode(request):
 @pytest.fixture
 def sandbox_settings(mode):
     return {"client_auth": mode, "token_lifetime": 2}
-
-
-def invoke(browser, app, uuid=demo.ECHO, payload="{}"):
-    page = browser.get(f"{app.url}/functions/{uuid}")
-    return browser.form_post(page, {"payload": payload}, action=f"/functions/{uuid}")
 
 
 def fallback_logs(caplog):
@@ -70,7 +66,7 @@ def test_sign_in_refresh_and_revoke_in_each_mode(app, sandbox, browser, mode, ca
 def test_every_user_token_call_carries_the_user_id(app, sandbox, browser):
     browser.sign_in(app.url, "agent")
     assert "Greeting" in visible_text(browser.get(f"{app.url}/functions"))
-    assert "Success" in invoke(browser, app).text
+    assert "Success" in invoke(browser, app, demo.ECHO).text
     page = browser.get(f"{app.url}/events/conversational_command")
     answer = browser.form_post(page, {"payload": "{}"}, action="/events/conversational_command")
     assert "Success" in answer.text
@@ -142,7 +138,7 @@ class TestPermissions:
     def test_faas_admin_lists_but_is_told_which_permission_invoking_needs(self, app, browser):
         browser.sign_in(app.url, "faasadmin")
         assert "Greeting" in visible_text(browser.get(f"{app.url}/functions"))
-        page = invoke(browser, app)
+        page = invoke(browser, app, demo.ECHO)
         text = visible_text(page)
         assert "HTTP status 403" in text
         assert "needs the FaaS-Invocation or FaaS-Developer permission" in text
@@ -150,7 +146,7 @@ class TestPermissions:
 
     def test_developer_invokes(self, app, browser):
         browser.sign_in(app.url, "developer")
-        assert "Success" in invoke(browser, app).text
+        assert "Success" in invoke(browser, app, demo.ECHO).text
 
     def test_viewer_is_told_which_permission_reading_needs(self, app, browser):
         browser.sign_in(app.url, "viewer")
