@@ -9,12 +9,14 @@ import tempfile
 from gunicorn.glogging import Logger
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # Threads, not sync workers: an invocation may wait 30 s on the gateway, and a sync worker
-# would hold one request the whole time. 2 x 64 threads keep 64 slow invocations at once
-# moving (bench/RESULTS.md: slow gateway); each idle thread costs little memory.
+# would hold one request the whole time. 4 x 32 threads keep 64 slow invocations at once
+# moving (bench/RESULTS.md: slow gateway) with room for uneven spreading; 4 processes rather
+# than 2 x 64 threads, because busy threads of one process queue for its GIL: at 32 users the
+# slowest requests waited about half as long (issue 14).
 worker_class = "gthread"
-threads = int(os.environ.get("THREADS", "64"))
+threads = int(os.environ.get("THREADS", "32"))
 # Above the 35 s invocation read timeout, so a slow function never gets its worker killed.
 timeout = 60
 graceful_timeout = 45
