@@ -72,6 +72,12 @@ def area_line(found):
     return ", ".join(f"{name} {share:.0%}" for name, share in shares if share >= 0.01)
 
 
+def end_load(data):
+    """The load at the end too: other work that started during the run shows here."""
+    end = data.get("load_end")
+    return f", at the end {end[0]:.2f} (1 min) / {end[1]:.2f} (5 min)" if end else ""
+
+
 def median(values):
     return statistics.median(values) if values else float("nan")
 
@@ -129,8 +135,8 @@ def render(data):
         f"{kind} run, {m['date']}, {data['elapsed_s'] / 60:.1f} min, code at {m['git']}. "
         f"Machine: {m['cores']} logical cores ({m['physical']} physical), {m['cpu']}, "
         f"{m['ram_gb']:.0f} GB RAM, {m['system']}, Python {m['python']}; load average at the "
-        f"start {m['load'][0]:.2f}. Everything (wrk, stand-in, sandbox, both servers) shares "
-        "these cores on 127.0.0.1.",
+        f"start {m['load'][0]:.2f}{end_load(data)}. Everything (wrk, stand-in, sandbox, both "
+        "servers) shares these cores on 127.0.0.1.",
         "",
         f"- Both servers: gunicorn with gunicorn.conf.py ({conf['worker_class']}, "
         f"{conf['workers']} workers × {conf['threads']} threads, max_requests "

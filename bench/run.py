@@ -527,6 +527,7 @@ class Bench:
         self.check_logs()
         self.data["peak"] = dict(self.watch.peak)
         self.data["elapsed_s"] = time.time() - started
+        self.data["load_end"] = psutil.getloadavg()
         from bench.forwarder import SENTENCE
 
         self.data["forwarder"] = SENTENCE
