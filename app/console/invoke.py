@@ -133,10 +133,11 @@ def request_preview(entry):
 
 
 def walkthrough_pause(kind, target, form, name):
-    """In walk-through mode, stop before the first call made with the user's token."""
+    """Signing in step by step, stop before the first call made with the user's token."""
+    if "skip_pauses" in request.form:
+        session["walkthrough"] = False
     if (
-        not current_app.config["LP_DEMO_MODE"]
-        or not session.get("walkthrough", True)
+        not session.get("walkthrough")
         or session.get("first_invocation_noted")
         or request.form.get("walkthrough") == "continue"
     ):
