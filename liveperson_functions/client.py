@@ -58,6 +58,7 @@ class Invocation:
     request_id: str
     domain: str
     logs: list = field(default_factory=list)
+    content_type: str | None = None  # the gateway's Content-Type header
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class _Call:
     request_id: str | None = None
     platform: str | None = None
     from_cache: bool = False
+    content_type: str | None = None
 
     def elapsed_ms(self):
         return round((time.perf_counter() - self.started) * 1000, 3)
@@ -187,6 +189,7 @@ class FunctionsClient:
                 request_id=call.request_id,
                 domain=call.domain,
                 logs=logs,
+                content_type=call.content_type,
             )
 
     def invoke_event(
@@ -354,6 +357,7 @@ class FunctionsClient:
         if response.status_code == 401 and self.auth.refresh(failed=authorization):
             response, raw = self._exchange(request, self.auth.header(), what, call)
         status = call.status = response.status_code
+        call.content_type = response.headers.get("Content-Type")
         if 300 <= status < 400:
             location = urlsplit(response.headers.get("Location", ""))
             target = sanitize(f"{location.scheme}://{location.netloc}{location.path}", 120)

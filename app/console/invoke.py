@@ -156,6 +156,7 @@ def by_uuid(result):
         "status": result.status,
         "response": kept(shown(result.result), entry),
         "logs": result.logs,
+        "content_type": (result.content_type or "")[:100],
     }
 
 
