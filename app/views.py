@@ -22,7 +22,8 @@ bp = Blueprint("views", __name__)
 def index():
     """Say what this is, or who is signed in, where, and when the token is next refreshed."""
     if g.user is None:
-        return render_template("index.html")
+        # LP_DEMO_MODE only decides which way of signing in is the main button.
+        return render_template("index.html", step_by_step_first=current_app.config["LP_DEMO_MODE"])
     record = tokens.current(session["token_key"])
     found = flow.load(session["token_key"]) or {}
     config = current_app.config

@@ -125,6 +125,7 @@ class FunctionsClient:
                 request_id=call.request_id,
                 domain=call.domain,
                 logs=logs,
+                content_type=call.content_type,
             )
 
     def invoke_event(

@@ -20,6 +20,7 @@ class Invocation:
     request_id: str
     domain: str
     logs: list = field(default_factory=list)
+    content_type: str | None = None  # the gateway's Content-Type header
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Call:
     request_id: str | None = None
     platform: str | None = None
     from_cache: bool = False
+    content_type: str | None = None
 
     def elapsed_ms(self):
         return round((time.perf_counter() - self.started) * 1000, 3)

@@ -116,6 +116,7 @@ def send(session, auth, request, timeouts, call, service):
     if response.status_code == 401 and auth.refresh(failed=authorization):
         response, raw = _exchange(session, request, auth.header(), timeouts, what, call)
     status = call.status = response.status_code
+    call.content_type = response.headers.get("Content-Type")
     if 300 <= status < 400:
         location = urlsplit(response.headers.get("Location", ""))
         target = sanitize(f"{location.scheme}://{location.netloc}{location.path}", 120)

@@ -200,13 +200,22 @@ def check_account(endpoint, values):
         abort(401, "Unknown account (site) id.")
 
 
+def remembered():
+    """The user this browser signed in as here, unless a revoke ended their sign-in since."""
+    user = current_app.extensions["sandbox"].directory.user(session.get("user"))
+    if user is not None and session.get("sign_in") != state().sign_ins_ended[user.login_name]:
+        session.pop("user", None)
+        return None
+    return user
+
+
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize():
     """Show the sign-in page, or send the code at once to a user already signed in here."""
     server = current_app.extensions["sentinel"]
     if request.method == "GET":
         state().record("authorize", request.args)
-    user = current_app.extensions["sandbox"].directory.user(session.get("user"))
+    user = remembered()
     try:
         grant = server.get_consent_grant(end_user=user)
     except OAuth2Error as error:
@@ -218,15 +227,22 @@ def authorize():
         csrf.protect()
         if "cancel" in request.form:
             return server.create_authorization_response(grant=grant, grant_user=None)
-        user = current_app.extensions["sandbox"].directory.check_password(
-            request.form.get("username"), request.form.get("password")
-        )
-        if user is None:
-            return render_template("sandbox/login.html", failed=True), 401
-        session["user"] = user.login_name
+        if "another" in request.form or ("continue" in request.form and user is None):
+            # "Use another account": sign the remembered user out here, ask for a password.
+            session.pop("user", None)
+            return render_template("sandbox/login.html", failed=False, remembered=None)
+        if "continue" not in request.form:
+            user = current_app.extensions["sandbox"].directory.check_password(
+                request.form.get("username"), request.form.get("password")
+            )
+            if user is None:
+                return render_template("sandbox/login.html", failed=True), 401
+            session.update(user=user.login_name, sign_in=state().sign_ins_ended[user.login_name])
+        return server.create_authorization_response(grant=grant, grant_user=user)
     if user is None:
-        return render_template("sandbox/login.html", failed=False)
-    return server.create_authorization_response(grant=grant, grant_user=user)
+        return render_template("sandbox/login.html", failed=False, remembered=None)
+    # Someone is remembered: continue as them in one click, or use another account.
+    return render_template("sandbox/login.html", failed=False, remembered=user)
 
 
 @bp.post("/token")

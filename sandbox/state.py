@@ -87,6 +87,8 @@ class State:
     access_tokens: dict = field(default_factory=dict)
     bearers: dict = field(default_factory=dict)
     calls: Counter = field(default_factory=Counter)
+    # Per login name, how many times a revoke ended that user's sign-in here (their SSO).
+    sign_ins_ended: Counter = field(default_factory=Counter)
     log: list = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -150,10 +152,12 @@ class State:
             return grant
 
     def revoke(self, grant):
-        """End a grant: its refresh and access tokens stop working."""
+        """End a grant: its refresh and access tokens stop working, and, as in LivePerson,
+        the user's sign-in here ends too (the next authorize asks for a password)."""
         with self.lock:
             grant.revoked = True
             self.refresh_tokens.pop(grant.refresh_token, None)
+            self.sign_ins_ended[grant.user.login_name] += 1
 
     def authenticate(self, authorization):
         """Return the Principal behind an `Authorization: Bearer …` value, or None."""

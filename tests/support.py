@@ -127,8 +127,13 @@ class Browser(requests.Session):
         """Go through the whole authorization-code flow; return the landing page."""
         params = {"next": next} if next is not None else None
         page = self.get(f"{app_url}/login", params=params)
+        if 'name="continue"' in page.text:
+            # The sandbox remembers someone: continue as them, or use another account.
+            if f"Continue as {user}<" in page.text and password is None:
+                return self.form_post(page, {}, submit="continue")
+            page = self.form_post(page, {}, submit="another")
         if "Sign in" not in page.text or 'name="username"' not in page.text:
-            return page  # already signed in at the sandbox: the code came back at once
+            return page
         return self.form_post(page, {"username": user, "password": password or user})
 
     def with_cookie(self, name, value):

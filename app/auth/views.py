@@ -191,12 +191,14 @@ def message(title_and_text, status):
 
 @bp.get("/login")
 def login():
-    """Send the browser to Sentinel's sign-in page (after a pause in walk-through mode)."""
+    """Send the browser to Sentinel's sign-in page (after a pause when signing in step by step)."""
     session["next"] = safe_next(request.args.get("next"))
+    # Chosen per sign-in ("Sign in step by step"), kept until signed out or skipped.
+    session["walkthrough"] = request.args.get("walkthrough") == "1"
     # redirect_uri comes from configuration, never from the Host header.
     response = sentinel().authorize_redirect(current_app.config["LP_REDIRECT_URI"])
     flow.begin(response.headers["Location"])
-    if current_app.config["LP_DEMO_MODE"]:
+    if session["walkthrough"]:
         return render_template(
             "flow/pause.html",
             step="authorize",
@@ -236,7 +238,7 @@ def callback():
         sentinel().framework.clear_state_data(session, state)
         return message(FAILED, 400)
     flow.callback_seen(state, args["code"])
-    if current_app.config["LP_DEMO_MODE"]:
+    if session.get("walkthrough"):
         # The code waits server-side: the pause page shows it shortened, never whole.
         session["pending_code"] = {"code": args["code"], "state": state}
         return render_template("flow/pause.html", step="exchange", callback=session["flow"])
@@ -247,6 +249,8 @@ def callback():
 def exchange_after_pause():
     """Go on from the walk-through's pause: exchange the code kept server-side."""
     pending = session.pop("pending_code", None)
+    if "skip_pauses" in request.form:
+        session["walkthrough"] = False
     if not pending or not pending_state(pending["state"]):
         return message(EXPIRED, 400)
     return finish_sign_in(pending["code"], pending["state"])
@@ -303,7 +307,8 @@ def start_session(token):
         return message(FAILED, 400)
     identity = identity or tokens.claims(token["access_token"])
     target = session.get("next", "/")
-    kept = {name: session[name] for name in ("pending_form", "flow") if name in session}
+    carried = ("pending_form", "flow", "walkthrough")
+    kept = {name: session[name] for name in carried if name in session}
     if kept.get("pending_form", {}).get("sub") != str(identity.get("sub", "unknown")):
         # Someone else typed it: never prefilled for whoever signs in next in this browser.
         kept.pop("pending_form", None)

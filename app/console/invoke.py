@@ -126,10 +126,11 @@ def request_preview(entry):
 
 
 def walkthrough_pause(kind, target, form, name):
-    """In walk-through mode, stop before the first call made with the user's token."""
+    """Signing in step by step, stop before the first call made with the user's token."""
+    if "skip_pauses" in request.form:
+        session["walkthrough"] = False
     if (
-        not current_app.config["LP_DEMO_MODE"]
-        or not session.get("walkthrough", True)
+        not session.get("walkthrough")
         or session.get("first_invocation_noted")
         or request.form.get("walkthrough") == "continue"
     ):
@@ -148,6 +149,7 @@ def by_uuid(result):
         "status": result.status,
         "response": kept(shown(result.result), entry),
         "logs": result.logs,
+        "content_type": (result.content_type or "")[:100],
     }
 
 

@@ -20,6 +20,7 @@ from app.console import as_app
 from app.console import events as catalogue
 from app.console import forms
 from app.console import gateway
+from app.console import implemented
 from app.console import invoke
 from app.console import snippets
 from liveperson_functions.errors import FaaSDetailedError
@@ -206,7 +207,10 @@ def events():
             return redirect(url_for("console.event", event_id=typed.strip()))
         error = "An event id is 1 to 128 letters, digits, and _ . : - characters."
         return render_template("console/events.html", events=catalogue.EVENTS, error=error), 400
-    return render_template("console/events.html", events=catalogue.EVENTS, error=None)
+    found = implemented.check([e.event_id for e in catalogue.EVENTS])
+    return render_template(
+        "console/events.html", events=catalogue.EVENTS, error=None, implemented=found
+    )
 
 
 def will_run(functions, event_id, skill_id):

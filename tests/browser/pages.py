@@ -38,7 +38,7 @@ def launch(playwright, executable):
 
 
 def go_to_sentinel(page):
-    """From the app's home page, follow "Sign in with LivePerson" to the sandbox's page."""
+    """From the app's home page, follow "Sign in with LivePerson" (no pauses) to the sandbox."""
     page.goto("/")
     page.get_by_role("link", name="Sign in with LivePerson").click()
     walk_through(page, page.get_by_role("link", name="Continue to Sentinel"), sentinel_page(page))
@@ -70,12 +70,18 @@ def sign_in(page, user="agent", password=None):
     expect(page.locator("header .who")).to_have_text(user)
 
 
-def sandbox_sign_in(page, user, password=None):
-    """Fill in the sandbox's (Sentinel's) sign-in page, submit it, and come back to the app."""
+def sandbox_sign_in(page, user, password=None, walk=True):
+    """Fill in the sandbox's (Sentinel's) sign-in page, submit it, and come back to the app
+    (or, with `walk=False`, stop wherever the sandbox sends the browser)."""
     expect(sentinel_page(page)).to_be_visible()
+    another = page.get_by_role("button", name="Use another account")
+    if another.is_visible():
+        another.click()  # the sandbox remembers someone: ask for the password form
     page.get_by_label("User name").fill(user)
     page.get_by_label("Password").fill(password or user)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    if not walk:
+        return
     exchange = page.get_by_role("button", name="Continue: exchange the code")
     walk_through(page, exchange, page.locator("header .who"))
 

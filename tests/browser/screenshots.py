@@ -35,6 +35,9 @@ def take(page, out):
 
     page.goto("/")
     shot("home-signed-out")
+    page.set_viewport_size(PHONE)
+    shot("phone-home-signed-out")
+    page.set_viewport_size(DESKTOP)
     pages.go_to_sentinel(page)
     shot("sign-in-sandbox")
     pages.sandbox_sign_in(page, "agent")

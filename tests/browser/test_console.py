@@ -124,3 +124,34 @@ def test_viewer_is_told_about_the_missing_permission(page, servers, console):
     expect(main).to_contain_text("FaaS-Invocation permission")
     expect(main).to_contain_text("Ask your LivePerson administrator")
     expect(main).not_to_contain_text("Traceback")
+
+
+def test_signed_out_home_offers_both_ways_to_sign_in(page):
+    page.goto("/")
+    main = page.locator("main")
+    # Sandbox mode turns LP_DEMO_MODE on, so step by step is the main button.
+    steps = main.get_by_role("link", name="Sign in step by step")
+    plain = main.get_by_role("link", name="Sign in with LivePerson")
+    expect(steps).to_have_class("button primary")
+    expect(plain).to_have_class("button")
+    steps.click()
+    expect(page.get_by_role("heading", name="Step 1 of 3 — going to Sentinel")).to_be_visible()
+    page.get_by_role("link", name="Continue to Sentinel").click()
+    pages.sandbox_sign_in(page, "agent", walk=False)
+    expect(page.get_by_role("heading", name="Step 2 of 3 — exchanging the code")).to_be_visible()
+    page.get_by_role("button", name="Skip the pauses").click()
+    expect(page.locator("header .who")).to_have_text("agent")
+    # No pause before the first invocation either: the walk-through was left.
+    page.goto(f"/functions/{pages.ECHO}")
+    page.get_by_role("button", name="Invoke", exact=True).click()
+    expect(page.locator("#result .badge")).to_have_text("Success")
+
+
+def test_switching_users_at_the_sandbox(page):
+    pages.sign_in(page, "agent")
+    pages.sign_out(page)
+    page.get_by_role("link", name="Sign in with LivePerson").click()
+    expect(page.get_by_text("You are signed in to LivePerson as agent")).to_be_visible()
+    page.get_by_role("button", name="Use another account").click()
+    pages.sandbox_sign_in(page, "admin")
+    expect(page.locator("header .who")).to_have_text("admin")

@@ -60,6 +60,32 @@ def test_signed_out_pages_are_accessible_and_fit_a_phone(page, console, axe_scri
     pages.go_to_sentinel(page)
     for viewport in (DESKTOP, PHONE):
         check(page, "the sandbox's sign-in page", axe_script, viewport)
+    page.set_viewport_size(DESKTOP)
+    pages.sandbox_sign_in(page, "agent")
+    pages.sign_out(page)
+    pages.go_to_sentinel(page)  # the sandbox remembers agent: continue, or another account
+    expect(page.get_by_role("button", name="Use another account")).to_be_visible()
+    for viewport in (DESKTOP, PHONE):
+        check(page, "the sandbox's page for a remembered user", axe_script, viewport)
+
+
+def test_walk_through_pauses_are_accessible_and_fit_a_phone(page, axe_script):
+    page.goto("/login?walkthrough=1")
+    for viewport in (DESKTOP, PHONE):
+        check(page, "step 1 of the walk-through", axe_script, viewport)
+    page.set_viewport_size(DESKTOP)
+    page.get_by_role("link", name="Continue to Sentinel").click()
+    pages.sandbox_sign_in(page, "agent", walk=False)
+    expect(page.get_by_role("button", name="Skip the pauses")).to_be_visible()
+    for viewport in (DESKTOP, PHONE):
+        check(page, "step 2 of the walk-through", axe_script, viewport)
+    page.set_viewport_size(DESKTOP)
+    page.get_by_role("button", name="Continue: exchange the code").click()
+    page.goto(f"/functions/{pages.ECHO}")
+    page.get_by_role("button", name="Invoke", exact=True).click()
+    expect(page.get_by_role("button", name="Continue: invoke")).to_be_visible()
+    for viewport in (DESKTOP, PHONE):
+        check(page, "step 3 of the walk-through", axe_script, viewport)
 
 
 def in_view(page, locator):

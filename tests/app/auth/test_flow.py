@@ -138,7 +138,7 @@ class TestWalkThrough:
         return {"LP_DEMO_MODE": "1"}
 
     def test_each_step_pauses_until_continue(self, app, sandbox, browser):
-        pause = browser.get(f"{app.url}/login")
+        pause = browser.get(f"{app.url}/login?walkthrough=1")
         assert "Step 1 of 3 — going to Sentinel" in pause.text
         assert calls(sandbox, "authorize") == 0
         go = re.search(r'href="([^"]+)">Continue to Sentinel', pause.text).group(1)

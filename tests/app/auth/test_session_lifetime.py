@@ -72,7 +72,9 @@ class TestIdleTimeout:
             {"payload": typed, "header_name": "X-Kept", "header_value": "yes"},
             action=f"/functions/{demo.ECHO}",
         )
-        # Sentinel still knows the browser, so signing in again is automatic.
+        # Sentinel still knows the browser: one click continues as the same user.
+        assert "Continue as agent" in visible_text(back)
+        back = browser.form_post(back, {}, submit="continue")
         assert back.url == f"{app.url}/functions/{demo.ECHO}"
         assert "What you typed is back" in back.text
         assert "{&#34;typed&#34;: &#34;before the timeout&#34;}" in back.text

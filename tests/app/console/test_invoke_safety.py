@@ -156,7 +156,7 @@ class TestWalkThrough:
         return {"LP_DEMO_MODE": "1"}
 
     def test_continue_redirects_and_a_reload_never_resends(self, app, sandbox, browser):
-        page = browser.get(f"{app.url}/login")
+        page = browser.get(f"{app.url}/login?walkthrough=1")
         go = re.search(r'href="([^"]+)">Continue to Sentinel', page.text).group(1)
         signin = browser.get(html.unescape(go))
         second = browser.form_post(signin, {"username": "agent", "password": "agent"})
