@@ -12,6 +12,7 @@ from flask import render_template
 from flask import request
 from flask import session
 
+from app.auth import sentinel
 from app.auth import tokens
 from app.auth.views import login_required
 from app.config import NAMES
@@ -194,7 +195,7 @@ def pkce_check():
 
 def client_auth_check():
     """How the app authenticates to Sentinel's user-token endpoints, and why."""
-    method, source = tokens.client_auth()
+    method, source = sentinel.client_auth()
     label = {"basic": "HTTP Basic (Authorization header)", "post": "form body (client_secret)"}
     return Check(
         "Token endpoint client authentication",

@@ -10,11 +10,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import SecurityError
 
+from app.auth.resume import RESUMABLE
+from app.auth.resume import keep_form
 from app.auth.tokens import RefreshFailed
 from app.auth.tokens import SignInRequired
-from app.auth.views import RESUMABLE
 from app.auth.views import end_session
-from app.auth.views import keep_form
 from app.store import StoreError
 from liveperson_functions.breaker import CircuitOpen
 from liveperson_functions.discovery import DiscoveryError

@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask import g
 from flask import session
 
 from app.auth import tokens
@@ -97,10 +96,11 @@ def callback_seen(state, code):
     session["flow"] = started
 
 
-def start(key, token, record):
-    """Write the flow record for a new sign-in, from the session's notes and the exchange."""
+def start(app, key, token, record, exchange=None):
+    """Write the flow record for a new sign-in, from the session's notes and the exchange;
+    connected to tokens.signed_in."""
     found = session.get("flow", {})
-    exchange = g.pop("sentinel_exchange", None) or {}
+    exchange = exchange or {}
     found["token_request"] = exchange_request(exchange)
     found["token_response"] = {
         "status": exchange.get("status"),
@@ -234,3 +234,4 @@ def diagram(found):
 
 def init_app(app):
     tokens.refreshed.connect(note_refresh, app)
+    tokens.signed_in.connect(start, app)

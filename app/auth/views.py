@@ -8,8 +8,6 @@ from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.flask_client import FlaskOAuth2App
-from authlib.integrations.flask_client import OAuth
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -22,7 +20,10 @@ from flask import url_for
 
 from app import sessions
 from app.auth import flow
+from app.auth import oauth
+from app.auth import sentinel
 from app.auth import tokens
+from app.auth.resume import keep_form
 from liveperson_functions.breaker import CircuitOpen
 
 bp = Blueprint("auth", __name__)
@@ -36,7 +37,7 @@ UNAVAILABLE = (
 
 def unavailable(exc):
     title, text = UNAVAILABLE
-    return title, f"LivePerson's sign-in service {tokens.why(exc)}. Try again later."
+    return title, f"LivePerson's sign-in service {sentinel.why(exc)}. Try again later."
 
 
 EXPIRED = (
@@ -47,38 +48,13 @@ EXPIRED = (
 FAILED = ("Sign-in failed", "LivePerson did not accept this sign-in. Start again.")
 
 
-class SentinelApp(FlaskOAuth2App):
-    """authlib's Flask client, with Sentinel's endpoints found through CSDS when needed."""
-
-    def load_server_metadata(self):
-        return tokens.endpoints()
-
-
-class SentinelOAuth(OAuth):
-    oauth2_client_cls = SentinelApp
-
-
 def init_app(app):
     """Register the Sentinel client and the sign-in routes."""
-    # The client only builds the authorize redirect; tokens.py makes the token calls.
-    client_kwargs = {"default_timeout": tokens.TIMEOUT}
-    if app.config["LP_PKCE"]:
-        client_kwargs["code_challenge_method"] = "S256"
-    SentinelOAuth(app).register(
-        "sentinel",
-        client_id=app.config["LP_CLIENT_ID"],
-        client_secret=app.config["LP_CLIENT_SECRET"],
-        client_kwargs=client_kwargs,
-        compliance_fix=tokens.remember_exchange,
-    )
-    # The client authentication Sentinel accepted, once learned (see tokens.with_client_auth).
+    oauth.register(app)
+    # The client authentication Sentinel accepted, once learned (see sentinel.with_client_auth).
     app.extensions["sentinel_client_auth"] = {}
     app.before_request(load_user)
     app.register_blueprint(bp)
-
-
-def sentinel():
-    return current_app.extensions["authlib.integrations.flask_client"].sentinel
 
 
 def safe_next(value):
@@ -127,47 +103,6 @@ def login_required(view):
     return wrapped
 
 
-# Forms whose input is put back after signing in again; nothing is sent until Invoke.
-RESUMABLE = {"console.function", "console.event"}
-
-
-def keep_form():
-    """Keep an invoke form sent as a session ended for its user; say whether it was kept."""
-    if request.method != "POST" or request.endpoint not in RESUMABLE:
-        return False
-    # Only for the user who was signed in here (never a session that was not), and only a
-    # form from our own pages: another site's form would prefill our page.
-    owner = session.get("ended_sub")
-    if owner is None or not same_origin():
-        return False
-    fields = [[k, v] for k, v in request.form.items(multi=True) if k != "csrf_token"]
-    session["pending_form"] = {"path": request.path, "fields": fields, "sub": owner}
-    return True
-
-
-def same_origin():
-    """Tell whether the browser says this request came from our own pages."""
-    # Sec-Fetch-Site, else Origin, else Referer: a request that says none of them is not.
-    site = request.headers.get("Sec-Fetch-Site")
-    if site is not None:
-        return site == "same-origin"
-    own = request.host_url.rstrip("/")
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        return origin == own
-    referer = urlsplit(request.headers.get("Referer", ""))
-    return bool(referer.netloc) and f"{referer.scheme}://{referer.netloc}" == own
-
-
-def take_pending_form():
-    """Return the fields kept for this page and this user, once, or None."""
-    pending = session.get("pending_form")
-    if not pending or pending.get("path") != request.path:
-        return None
-    session.pop("pending_form")
-    return pending["fields"] if pending.get("sub") == g.user["sub"] else None
-
-
 def end_session(everywhere=False):
     """Forget the user here (token record, session id) for good; return the token record."""
     key = session.get("token_key")
@@ -196,8 +131,9 @@ def login():
     # Chosen per sign-in ("Sign in step by step"), kept until signed out or skipped.
     session["walkthrough"] = request.args.get("walkthrough") == "1"
     # redirect_uri comes from configuration, never from the Host header.
-    response = sentinel().authorize_redirect(current_app.config["LP_REDIRECT_URI"])
+    response = oauth.client().authorize_redirect(current_app.config["LP_REDIRECT_URI"])
     flow.begin(response.headers["Location"])
+    oauth.keep_state(session["flow"]["authorize"]["state"])
     if session["walkthrough"]:
         return render_template(
             "flow/pause.html",
@@ -208,12 +144,6 @@ def login():
     return response
 
 
-def pending_state(value):
-    """Tell whether `value` is an unexpired sign-in started in this session."""
-    entry = session.get(f"_state_sentinel_{value}") if value else None
-    return isinstance(entry, dict) and entry.get("exp", 0) > time.time()
-
-
 @bp.get("/callback")
 def callback():
     """Finish signing in: check the answer, exchange the code once, start a fresh session."""
@@ -221,11 +151,11 @@ def callback():
     if any(len(args.getlist(name)) > 1 for name in ("state", "code", "error")):
         return message(EXPIRED, 400)
     state = args.get("state")
-    known = pending_state(state)
+    known = oauth.pending_state(state)
     if "error" in args:
         # error_description is the server's text: never shown, never trusted.
         if known:
-            sentinel().framework.clear_state_data(session, state)
+            oauth.forget_state(state)
         if args["error"] == "access_denied":
             return message(CANCELLED, 200 if known else 400)
         if args["error"] in ("server_error", "temporarily_unavailable"):
@@ -235,7 +165,7 @@ def callback():
         current_app.logger.warning("sign-in callback with an unknown or expired state")
         return message(EXPIRED, 400)
     if not args.get("code"):
-        sentinel().framework.clear_state_data(session, state)
+        oauth.forget_state(state)
         return message(FAILED, 400)
     flow.callback_seen(state, args["code"])
     if session.get("walkthrough"):
@@ -251,45 +181,23 @@ def exchange_after_pause():
     pending = session.pop("pending_code", None)
     if "skip_pauses" in request.form:
         session["walkthrough"] = False
-    if not pending or not pending_state(pending["state"]):
+    if not pending or not oauth.pending_state(pending["state"]):
         return message(EXPIRED, 400)
     return finish_sign_in(pending["code"], pending["state"])
 
 
-def exchange(code, state):
-    """Exchange a code at Sentinel, using the verifier kept for its state."""
-    framework = sentinel().framework
-    # The state is forgotten before the exchange, so a replay never reaches Sentinel.
-    data = framework.get_state_data(session, state) or {}
-    framework.clear_state_data(session, state)
-    params = {"code": code, "redirect_uri": data.get("redirect_uri")}
-    if data.get("code_verifier"):
-        params["code_verifier"] = data["code_verifier"]
-    with tokens.sentinel_call():
-        return tokens.exchange_code(params)
-
-
-def claim_state(state):
-    """Let exactly one request use a state, even two sent at once with the same cookie."""
-    store = current_app.extensions["store"]
-    with store.lock(f"state:{state}", ttl=5, wait=5):
-        if store.get(f"used-state:{state}"):
-            return False
-        store.set(f"used-state:{state}", {"at": time.time()}, 3600)
-    return True
-
-
 def finish_sign_in(code, state):
     """Exchange the code exactly once and start the session, or say what went wrong."""
-    if not claim_state(state):
+    if not oauth.claim_state(state):
         return message(EXPIRED, 400)
+    seen = {}  # what the token call sent and got back, for the flow record
     try:
-        token = exchange(code, state)
+        token = oauth.exchange(code, state, seen)
     except AuthlibBaseError as exc:
         current_app.logger.warning("code exchange refused: %s", getattr(exc, "error", exc))
         return message(FAILED, 400)
-    except tokens.TooLarge as exc:
-        return message((FAILED[0], f"LivePerson's sign-in service {tokens.why(exc)}."), 400)
+    except sentinel.TooLarge as exc:
+        return message((FAILED[0], f"LivePerson's sign-in service {sentinel.why(exc)}."), 400)
     except (requests.RequestException, ValueError, CircuitOpen) as exc:
         current_app.logger.warning("code exchange failed: %s", type(exc).__name__)
         return message(unavailable(exc), 503)
@@ -297,10 +205,10 @@ def finish_sign_in(code, state):
         str(token.get("token_type", "")).lower() != "bearer"
     ):
         return message(FAILED, 400)
-    return start_session(token)
+    return start_session(token, seen)
 
 
-def start_session(token):
+def start_session(token, exchange):
     """Keep the tokens server-side and give the browser a new session id."""
     identity = tokens.claims(token.get("id_token"))
     if identity and identity.get("aud") not in (None, current_app.config["LP_CLIENT_ID"]):
@@ -315,9 +223,7 @@ def start_session(token):
     session.clear()
     session.update(kept)
     key = secrets.token_urlsafe(32)
-    record = tokens.new_record(token)
-    tokens.save(key, record)
-    flow.start(key, token, record)
+    tokens.begin(key, token, exchange)
     session.pop("flow", None)
     now = time.time()
     session.update(
@@ -359,7 +265,7 @@ def logout_everywhere():
     # revokes the token it rotated to itself.
     record = end_session(everywhere=True)
     refresh_token = (record or {}).get("refresh_token")
-    outcome = tokens.revoke(refresh_token) if refresh_token else "refused"
+    outcome = sentinel.revoke(refresh_token) if refresh_token else "refused"
     revoked = outcome == "revoked"
     final["revoke"] = {"at": time.time(), "ok": revoked, "token": flow.short(refresh_token)}
     if revoked:
@@ -370,7 +276,7 @@ def logout_everywhere():
     else:
         later = ""
         if outcome == "unreachable":
-            tokens.revoke_later(refresh_token)
+            sentinel.revoke_later(refresh_token)
             later = " The app keeps trying for a few minutes."
         flash(
             "You are signed out of Functions Invoker, but LivePerson did not confirm ending "

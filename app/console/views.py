@@ -14,8 +14,8 @@ from flask import request
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
+from app.auth.resume import take_pending_form
 from app.auth.views import login_required
-from app.auth.views import take_pending_form
 from app.console import as_app
 from app.console import events as catalogue
 from app.console import forms

@@ -452,8 +452,8 @@ def test_late_callback_says_sign_in_expired(shared, visitor, expire):
     # A session that is not signed in travels in its cookie (encrypted), not in the store.
     data = carried_session(shared, visitor)
     if expire == "state":
-        for key in [k for k in data if k.startswith("_state_sentinel_")]:
-            data[key]["exp"] = time.time() - 1
+        for state in data["sign_in_states"]:
+            data["sign_in_states"][state] = time.time() - 1
         carry(shared, visitor, data)
     else:
         carry(shared, visitor, data, age=SIGN_IN_TIME + 1)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from app.auth import tokens
+from app.auth import sentinel
 from liveperson_functions import client as faas_client
 from sandbox import functions as demo
 from tests.support import PATIENCE
@@ -39,7 +39,7 @@ def fault(request):
 
 @pytest.fixture(autouse=True)
 def quick_timeouts(monkeypatch):
-    monkeypatch.setattr(tokens, "TIMEOUT", 0.5)
+    monkeypatch.setattr(sentinel, "TIMEOUT", 0.5)
     monkeypatch.setattr(faas_client, "INVOKE_READ_TIMEOUT", 0.5)
 
 
@@ -139,7 +139,7 @@ def test_breaker_opens_then_lets_one_probe_through(app, browser, fault):
 
 @pytest.mark.parametrize("fault", ["status-503"], indirect=True)
 def test_unconfirmed_revocation_is_retried_later(app, browser, fault, monkeypatch):
-    monkeypatch.setattr(tokens, "REVOKE_RETRIES", (0.05, 0.05))
+    monkeypatch.setattr(sentinel, "REVOKE_RETRIES", (0.05, 0.05))
     browser.sign_in(app.url)
     confirm = browser.get(f"{app.url}/logout/everywhere")
     point(app, "sentinel", fault)

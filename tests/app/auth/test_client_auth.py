@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.auth import tokens
+from app.auth import sentinel
 from sandbox import functions as demo
 from tests.support import Browser
 from tests.support import build_app
@@ -86,7 +86,7 @@ def test_the_learned_method_is_shared_through_the_store(app, sandbox, served_app
     # Another worker or host on the same store follows without a refused call.
     other = build_app(sandbox, f"{served_app.url}/callback", tmp_path)
     with other.app_context():
-        assert tokens.client_auth() == ("post", "learned by another worker or host")
+        assert sentinel.client_auth() == ("post", "learned by another worker or host")
 
 
 @pytest.mark.parametrize("mode", ["post"])

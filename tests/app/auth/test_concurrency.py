@@ -74,14 +74,14 @@ def test_sibling_rotation_is_used_after_invalid_grant(app, sandbox, browser):
         stale = tokens.load(key)
         sibling = {**stale, "refresh_token": "rotated-by-a-sibling", "expires_at": time.time()}
 
-        def exchange(record):
+        def exchange(record, seen=None):
             # Between our read and our refresh, a sibling rotated and saved.
             tokens.save(key, sibling)
             raise tokens.SignInRequired("invalid_grant")
 
-        original = tokens.exchange_refresh_token
-        tokens.exchange_refresh_token = exchange
+        original = tokens.renew
+        tokens.renew = exchange
         try:
             assert tokens.refresh(key, force=True) == sibling
         finally:
-            tokens.exchange_refresh_token = original
+            tokens.renew = original
