@@ -30,7 +30,8 @@ FAILED_FETCH_BACKOFF = 10  # after a failed renewal, keep the old token this lon
 
 
 class UserBearer:
-    """Authenticate as the signed-in user with a token supplied by a callable."""
+    """Authenticate as the signed-in user with a token supplied by a callable; exceptions
+    raised by get_token/refresh propagate unchanged."""
 
     principal = "user"
 
@@ -40,15 +41,7 @@ class UserBearer:
 
     def header(self):
         """Return the Authorization header value for the user's current token."""
-        try:
-            token = self._get_token()
-        except FaaSError:
-            raise
-        except Exception as exc:
-            raise FaaSError(
-                f"Could not read the signed-in user's access token ({type(exc).__name__}).",
-                kind="auth",
-            ) from exc
+        token = self._get_token()
         if not token:
             raise FaaSError("No signed-in user access token is available.", kind="auth")
         return f"Bearer {token}"
@@ -60,15 +53,7 @@ class UserBearer:
         # Another caller may already have renewed the token that was rejected.
         if failed is not None and self.header() != failed:
             return True
-        try:
-            self._refresh_hook()
-        except FaaSError:
-            raise
-        except Exception as exc:
-            raise FaaSError(
-                f"Renewing the signed-in user's access token failed ({type(exc).__name__}).",
-                kind="auth",
-            ) from exc
+        self._refresh_hook()
         return True
 
 

@@ -81,6 +81,11 @@ def call(service, operation):
                 "LivePerson refused your access even after renewing it. Sign in again."
             ) from error
         raise
+    except Exception:
+        # Not the service's answer (the user's sign-in ended, say): nothing against it, and
+        # a probe let through by allow() must not leave the breaker half-open.
+        breaker.success()
+        raise
     breaker.success()
     return result
 
@@ -137,16 +142,6 @@ def functions():
         registry.listed["functions"] = found
         registry.may_list[key] = True
     return found
-
-
-def unwrap(error):
-    """Return the sign-in problem behind a FaaSError, so central handlers can answer it."""
-    cause = error.__cause__
-    if isinstance(error, FaaSError) and isinstance(
-        cause, tokens.SignInRequired | tokens.RefreshFailed
-    ):
-        return cause
-    return error
 
 
 def log_call(metric):

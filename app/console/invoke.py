@@ -98,9 +98,6 @@ def run(kind, target, name, form, call):
     try:
         result = gateway.call("faasGW", lambda client: call(client, request_id))
     except FaaSError as error:
-        error = gateway.unwrap(error)
-        if not isinstance(error, FaaSError):
-            raise error from None
         failed(entry, error)
     else:
         session.pop(NO_INVOKE_KEY, None)

@@ -39,10 +39,7 @@ def userdata():
 
 
 def problem(error, what, template="console/problem.html", **context):
-    """Render a page-level failure of a platform call, or hand sign-in trouble to the handlers."""
-    error = gateway.unwrap(error)
-    if not isinstance(error, FaaSError):
-        raise error
+    """Render a page-level failure of a platform call."""
     status = error.status if isinstance(error, FaaSDetailedError) else None
     page_status = status if status in (400, 403, 404, 429) else 502
     return render_template(template, what=what, error=error, **context), page_status
@@ -54,7 +51,7 @@ def find_function(uuid):
         return next((f for f in gateway.functions() if f["uuid"] == uuid), None), None
     except FaaSDetailedError as error:
         # Listing is a convenience: a user who may invoke but not list still gets the form.
-        if gateway.unwrap(error) is not error or error.status not in (403, 404):
+        if error.status not in (403, 404):
             raise
         return None, error
 

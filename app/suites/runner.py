@@ -97,9 +97,10 @@ def guarded(app, operation, client):
         result = operation(client)
     except FaaSError as error:
         (breaker.failure if gateway.is_outage(error) else breaker.success)()
-        cause = gateway.unwrap(error)
-        if cause is not error:
-            raise cause from None
+        raise
+    except Exception:
+        # The user's sign-in ended, say: not the gateway's answer, and no probe is left open.
+        breaker.success()
         raise
     breaker.success()
     return result

@@ -197,17 +197,28 @@ def test_user_bearer():
     assert UserBearer(lambda: "t").refresh() is False
 
 
-@pytest.mark.parametrize("get_token", [lambda: None, lambda: "", lambda: 1 / 0])
+@pytest.mark.parametrize("get_token", [lambda: None, lambda: ""])
 def test_user_bearer_without_a_token_is_an_auth_error(get_token):
     with pytest.raises(FaaSError) as caught:
         UserBearer(get_token).header()
     assert caught.value.kind == "auth"
 
 
-def test_a_failing_user_refresh_is_an_auth_error():
-    def refresh():
-        raise RuntimeError("refresh token revoked")
+class SignInEnded(Exception):
+    """The host's own exception, as a web app raises when its user's sign-in has ended."""
 
-    with pytest.raises(FaaSError) as caught:
+
+def test_the_hosts_exception_from_get_token_propagates_unchanged():
+    def get_token():
+        raise SignInEnded("sign in again")
+
+    with pytest.raises(SignInEnded, match="sign in again"):
+        UserBearer(get_token).header()
+
+
+def test_the_hosts_exception_from_refresh_propagates_unchanged():
+    def refresh():
+        raise SignInEnded("refresh token revoked")
+
+    with pytest.raises(SignInEnded, match="refresh token revoked"):
         UserBearer(lambda: "t", refresh=refresh).refresh()
-    assert caught.value.kind == "auth"
