@@ -7,9 +7,9 @@ import click
 from .cli import EXIT_ERROR
 from .cli import EXIT_FUNCTION_FAILED
 from .cli import client_from_env
+from .junit import junit
 from .suites import SuiteError
 from .suites import as_text
-from .suites import junit
 from .suites import parse_file
 from .suites import read_suites
 from .suites import run_case

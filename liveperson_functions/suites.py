@@ -2,7 +2,6 @@
 
 import json
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -249,27 +248,6 @@ def run_case(case, send, clock=time.perf_counter):
         outcome, status, request_id, body = "platform-error", None, None, {"message": str(exc)}
     elapsed = round((clock() - started) * 1000, 1)
     return evaluate(case, Result(case, outcome, status, body, elapsed, request_id))
-
-
-def junit(runs):
-    """Return JUnit XML for [(suite name, results)], as CI systems read it."""
-    results = [r for _, found in runs for r in found]
-    failures = sum(not r.passed for r in results)
-    root = ET.Element("testsuites", tests=str(len(results)), failures=str(failures))
-    for name, found in runs:
-        node = ET.SubElement(root, "testsuite", name=name, tests=str(len(found)))
-        node.set("failures", str(sum(not r.passed for r in found)))
-        node.set("time", f"{sum(r.duration_ms for r in found) / 1000:.3f}")
-        for r in found:
-            case = ET.SubElement(node, "testcase", classname=name, name=r.case.name)
-            case.set("time", f"{r.duration_ms / 1000:.3f}")
-            if r.failures:
-                lines = [
-                    f"{w}: expected {as_text(e)}, got {as_text(g)}" for w, e, g, _ in r.failures
-                ]
-                failure = ET.SubElement(case, "failure", message=lines[0], type="expectation")
-                failure.text = "\n".join(lines + [d for *_, d in r.failures if d])
-    return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
 
 def as_text(value):
