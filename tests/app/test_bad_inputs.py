@@ -24,7 +24,7 @@ import pytest
 import urllib3.util.connection
 from markupsafe import escape
 
-from app.auth import tokens
+from app.auth import sentinel
 from app.sessions import KEY_PREFIX
 from app.sessions import SIGN_IN_TIME
 from liveperson_functions import client as faas_client
@@ -62,7 +62,7 @@ def shorten(patch):
     """Short timeouts and backoff, as tests/app/test_faults.py does, for the rows with faults; the
     policies are unchanged. Retry-After is honoured up to a cap: 5 s waits would only slow the
     run down."""
-    patch.setattr(tokens, "TIMEOUT", 0.5)
+    patch.setattr(sentinel, "TIMEOUT", 0.5)
     patch.setattr(faas_client, "INVOKE_READ_TIMEOUT", 0.5)
     patch.setattr(transport, "BACKOFF_FACTOR", 0.01)
     patch.setattr(transport, "BACKOFF_JITTER", 0.01)
