@@ -78,3 +78,25 @@ def _matching(pattern, value, complaint):
     if not pattern.fullmatch(text):  # `$` alone would let a trailing newline through
         raise FaaSInputError(f"{complaint}: {text!r}")
     return text
+
+
+def json_depth(text):
+    """Return the deepest nesting of [ and { outside strings, without recursing."""
+    level = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            level += 1
+            deepest = max(deepest, level)
+        elif char in "]}":
+            level -= 1
+    return deepest

@@ -13,6 +13,7 @@ from .expectations import evaluate
 from .expectations import read_check
 from .inputs import EVENT_ID
 from .inputs import UUID
+from .inputs import json_depth
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
@@ -71,7 +72,7 @@ def parse_file(raw):
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
         raise SuiteError(f"the file is not UTF-8 text (byte {exc.start})") from None
-    if depth(text) > MAX_DEPTH:
+    if json_depth(text) > MAX_DEPTH:
         raise SuiteError(f"the file nests deeper than {MAX_DEPTH} levels")
     try:
         data = json.loads(text, parse_constant=_no_constant)
@@ -102,24 +103,6 @@ def _check_text(value):
                 raise SuiteError(
                     "the file has an unpaired surrogate (\\ud8xx) in a string"
                 ) from None
-
-
-def depth(text):
-    """Return the deepest nesting of [ and { outside strings, without recursing."""
-    level = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            escaped = not escaped and char == "\\"
-            in_string = escaped or char != '"'
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            level += 1
-            deepest = max(deepest, level)
-        elif char in "]}":
-            level -= 1
-    return deepest
 
 
 def read_suites(data):

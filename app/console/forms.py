@@ -7,6 +7,7 @@ from dataclasses import field
 
 from liveperson_functions.inputs import EVENT_ID
 from liveperson_functions.inputs import SKILL_ID
+from liveperson_functions.inputs import json_depth
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_DEPTH = 64
@@ -59,28 +60,6 @@ def _check_float(text):
     return value
 
 
-def _depth(text):
-    """Return the deepest nesting of [ and { outside strings, without recursing."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
 # A JSON string token, or a bracket outside strings.
 JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 TOO_DEEP = "\u0000(nested too deep)"
@@ -120,7 +99,7 @@ def parse_payload(text):
     if not text.strip():
         raise PayloadError("the payload is empty: write JSON, for example {}")
     # Checked before parsing: json recurses once per level and would overflow the stack.
-    if _depth(text) > MAX_DEPTH:
+    if json_depth(text) > MAX_DEPTH:
         raise PayloadError(f"the payload nests deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(
