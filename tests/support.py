@@ -3,14 +3,17 @@
 import contextlib
 import html
 import json
+import os
 import re
 import shutil
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
@@ -164,6 +167,58 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn_served(tmp_path, ready=None, sandbox_settings=None, **env):
+    """Run `gunicorn -c gunicorn.conf.py wsgi:app` with 2 workers in sandbox mode; yield it.
+
+    `ready(url, log)` says when it may be used (default: it answers HTTP at all).
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    sandbox = start_sandbox([f"{url}/callback"], **(sandbox_settings or {}))
+    env = {
+        "PATH": os.environ["PATH"],
+        "SANDBOX_URL": sandbox.url,
+        "LP_REDIRECT_URI": f"{url}/callback",
+        "INSTANCE_PATH": str(tmp_path),
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "LP_DEMO_MODE": "0",
+        **env,
+    }
+    log = open(tmp_path / "gunicorn.log", "w+")  # noqa: SIM115 (closed below)
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    process = subprocess.Popen(
+        [gunicorn, "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while not (ready or answers)(url, log):
+        if process.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            pytest.fail(f"gunicorn did not start: {log.read()[-2000:]}")
+        time.sleep(0.1)
+    try:
+        yield SimpleNamespace(url=url, sandbox=sandbox, process=process, log=log)
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+        sandbox.stop()
+
+
+def answers(url, _log=None):
+    """Tell whether a server answers HTTP at `url` (any status)."""
+    try:
+        requests.get(f"{url}/healthz", timeout=1)
+    except requests.ConnectionError:
+        return False
+    return True
 
 
 class BlackHole:

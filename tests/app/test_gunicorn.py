@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,49 +17,15 @@ from tests.support import ROOT
 from tests.support import Browser
 from tests.support import calls
 from tests.support import free_port
-from tests.support import start_sandbox
+from tests.support import gunicorn_served
 from tests.support import visible_text
 
 
 @pytest.fixture
 def gunicorn_app(tmp_path):
-    """Run `gunicorn -c gunicorn.conf.py wsgi:app` in sandbox mode against a test sandbox."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    sandbox = start_sandbox([f"{url}/callback"], execution_limit=1.5)
-    env = {
-        "PATH": os.environ["PATH"],
-        "SANDBOX_URL": sandbox.url,
-        "LP_REDIRECT_URI": f"{url}/callback",
-        "INSTANCE_PATH": str(tmp_path),
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "LP_DEMO_MODE": "0",
-    }
-    log = open(tmp_path / "gunicorn.log", "w+")  # noqa: SIM115 (closed after the test)
-    process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py"]
-        + ["wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(url, timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"gunicorn did not start: {log.read()[-2000:]}")
-            time.sleep(0.1)
-    yield SimpleNamespace(url=url, sandbox=sandbox, process=process, log=log)
-    process.terminate()
-    process.wait(30)
-    log.close()
-    sandbox.stop()
+    """The app under gunicorn with two workers, against a test sandbox."""
+    with gunicorn_served(tmp_path, sandbox_settings={"execution_limit": 1.5}) as served:
+        yield served
 
 
 def test_sign_in_across_two_workers(gunicorn_app):

@@ -3,8 +3,6 @@
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,11 +11,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app import ConfigError
 from sandbox import functions as demo
-from tests.support import ROOT
 from tests.support import Browser
+from tests.support import answers
 from tests.support import build_app
-from tests.support import free_port
-from tests.support import start_sandbox
+from tests.support import gunicorn_served
 
 TOKEN = "scrape-token-0123456789"
 
@@ -44,51 +41,16 @@ def booted(log):
 @pytest.fixture
 def gunicorn_app(tmp_path):
     """gunicorn with two workers in sandbox mode; metrics in a folder the test can see."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    sandbox = start_sandbox([f"{url}/callback"])
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     # Left by an "earlier run": start-up must clear it, or the scrape would fail or add it in.
     (metrics_dir / "counter_1.db").write_bytes(b"not a metrics file")
-    env = {
-        "PATH": os.environ["PATH"],
-        "SANDBOX_URL": sandbox.url,
-        "LP_REDIRECT_URI": f"{url}/callback",
-        "INSTANCE_PATH": str(tmp_path),
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "LP_DEMO_MODE": "0",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    log = open(tmp_path / "gunicorn.log", "w+")  # noqa: SIM115 (closed after the test)
-    process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py"]
-        + ["wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while len(booted(log)) < 2 or not reachable(url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            log.seek(0)
-            pytest.fail(f"gunicorn did not start: {log.read()[-2000:]}")
-        time.sleep(0.1)
-    yield url, process, log
-    process.terminate()
-    process.wait(30)
-    log.close()
-    sandbox.stop()
-
-
-def reachable(url):
-    try:
-        requests.get(f"{url}/healthz", timeout=1)
-    except requests.ConnectionError:
-        return False
-    return True
+    with gunicorn_served(
+        tmp_path,
+        ready=lambda url, log: len(booted(log)) >= 2 and answers(url),
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    ) as served:
+        yield served.url, served.process, served.log
 
 
 def invoke(browser, url, uuid, times):
@@ -110,7 +72,7 @@ def test_counts_add_up_over_workers_and_restarts(gunicorn_app):
     for pid in booted(log):
         os.kill(int(pid), signal.SIGTERM)
     deadline = time.monotonic() + 30
-    while len(booted(log)) < 4 or not reachable(url):
+    while len(booted(log)) < 4 or not answers(url):
         assert time.monotonic() < deadline, "the workers were not replaced"
         time.sleep(0.1)
     invoke(browser, url, demo.GREETING, 2)
