@@ -160,3 +160,29 @@ def test_the_header_menu_is_usable_on_a_phone(page):
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], name
     header.get_by_role("link", name="History", exact=True).click()
     expect(page.get_by_role("heading", name="History")).to_be_visible()
+
+
+@pytest.mark.signed_in
+def test_suite_pages_are_accessible_and_fit_a_phone(page, servers, axe_script):
+    page.goto("/suites")
+    check(page, "/suites", axe_script, DESKTOP)
+    page.get_by_label("New suite name").fill("Smoke")
+    page.get_by_role("button", name="Create suite").click()
+    suite = {
+        "name": "Smoke",
+        "cases": [
+            {"name": "greets Ana", "function": pages.GREETING, "payload": {"name": "Ana"}},
+            {"name": "expects too much", "function": pages.ECHO, "expect": {"status": 201}},
+        ],
+    }
+    page.locator("textarea#suite").fill(json.dumps(suite))
+    page.get_by_role("button", name="Save suite").click()
+    expect(page.get_by_text("Saved “Smoke” with 2 cases.")).to_be_visible()
+    suite_path = page.url.removeprefix(servers.url)
+    page.get_by_role("button", name="Run 2 cases").click()
+    # The run page reloads itself until both cases are done (no JavaScript needed).
+    expect(page.get_by_text("1 passed, 1 failed")).to_be_visible(timeout=20_000)
+    for path in ("/suites", suite_path, page.url.removeprefix(servers.url)):
+        page.goto(path)
+        for viewport in (DESKTOP, PHONE):
+            check(page, path, axe_script, viewport)
