@@ -13,6 +13,7 @@ from flask import session
 from app import metrics
 from app.auth import tokens
 from app.console import as_app
+from liveperson_functions.auth import ClientCredentials
 from liveperson_functions.auth import UserBearer
 from liveperson_functions.client import FunctionsClient
 from liveperson_functions.errors import FaaSDetailedError
@@ -33,20 +34,46 @@ class Clients:
     def __init__(self):
         self.lock = threading.Lock()
         self.clients = LRUCache(CLIENTS_PER_WORKER)
+        self.app_client = None
         # One list per account, not per session: 2,000 functions are megabytes of objects.
         self.listed = TTLCache(1, FUNCTIONS_TTL)
         self.may_list = TTLCache(CLIENTS_PER_WORKER, LISTING_GRANT_TTL)
         self.http = None
 
+    def pool(self):
+        """Return this worker's connection pool; call with the lock held."""
+        if self.http is None:
+            # Built lazily, so each gunicorn worker opens its own pool after fork.
+            self.http = make_session()
+        return self.http
+
     def client(self, key, user_id):
+        """Return the client acting as the user of the session whose token record is `key`."""
         with self.lock:
-            if self.http is None:
-                # Built lazily, so each gunicorn worker opens its own pool after fork.
-                self.http = make_session()
             found = self.clients.get(key)
             if found is None:
-                found = self.clients[key] = build_client(key, user_id, self.http)
+                auth = UserBearer(
+                    get_token=lambda: tokens.current(key)["access_token"],
+                    refresh=lambda: bool(tokens.refresh(key, force=True)),
+                )
+                # Each client serves one session, so one user: the documented calls carry its id.
+                found = self.clients[key] = build_client(auth, self.pool(), user_id)
             return found
+
+    def app(self):
+        """Return the client acting as the app; its token is fetched and kept here."""
+        with self.lock:
+            if self.app_client is None:
+                config, http = current_app.config, self.pool()
+                auth = ClientCredentials(
+                    config["LP_APP_CLIENT_ID"],
+                    config["LP_APP_CLIENT_SECRET"],
+                    current_app.extensions["resolver"],
+                    config["LP_ACCOUNT_ID"],
+                    session=http,
+                )
+                self.app_client = build_client(auth, http)
+            return self.app_client
 
 
 def init_app(app):
@@ -90,17 +117,12 @@ def call(service, operation):
     return result
 
 
-def build_client(key, user_id, http):
+def build_client(auth, http, user_id=None):
     config = current_app.config
-    auth = UserBearer(
-        get_token=lambda: tokens.current(key)["access_token"],
-        refresh=lambda: bool(tokens.refresh(key, force=True)),
-    )
     return FunctionsClient(
         config["LP_ACCOUNT_ID"],
         auth,
         current_app.extensions["resolver"],
-        # Each client serves one session, so one user: the documented calls carry its id.
         user_id=user_id,
         platform=config.get("LP_PLATFORM"),
         event_source=EVENT_SOURCE,
@@ -111,11 +133,10 @@ def build_client(key, user_id, http):
 
 def client():
     """Return the Functions client acting as the signed-in user (or the app, if an admin chose)."""
+    registry = current_app.extensions["faas_clients"]
     if as_app.chosen():
-        return as_app.client()
-    return current_app.extensions["faas_clients"].client(
-        session["token_key"], session["user"]["sub"]
-    )
+        return registry.app()
+    return registry.client(session["token_key"], session["user"]["sub"])
 
 
 def functions():
