@@ -98,15 +98,23 @@ def call(service, operation):
     breaker = current_app.extensions["breakers"][service]
     breaker.allow()
     try:
-        result = operation(client())
-    except FaaSError as error:
-        (breaker.failure if is_outage(error) else breaker.success)()
-        if isinstance(error, FaaSDetailedError) and error.status == 401:
+        return settle(breaker, lambda: operation(client()))
+    except FaaSDetailedError as error:
+        if error.status == 401:
             # The client already renewed the token and replayed once (RL-03): a second 401
             # means this sign-in no longer works, so end it and ask to sign in again.
             raise tokens.SignInRequired(
                 "LivePerson refused your access even after renewing it. Sign in again."
             ) from error
+        raise
+
+
+def settle(breaker, attempt):
+    """Run `attempt()` after `breaker.allow()`, and tell the breaker how it went."""
+    try:
+        result = attempt()
+    except FaaSError as error:
+        (breaker.failure if is_outage(error) else breaker.success)()
         raise
     except Exception:
         # Not the service's answer (the user's sign-in ended, say): nothing against it, and

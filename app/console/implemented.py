@@ -44,11 +44,6 @@ def ask(app, client, event_id):
         except CircuitOpen:
             return None
         try:
-            answer = client.is_implemented(event_id)
-        except FaaSError as error:
-            (breaker.failure if gateway.is_outage(error) else breaker.success)()
+            return gateway.settle(breaker, lambda: client.is_implemented(event_id))
+        except (FaaSError, tokens.SignInRequired, tokens.RefreshFailed):
             return None
-        except (tokens.SignInRequired, tokens.RefreshFailed):
-            return None
-        breaker.success()
-        return answer

@@ -93,17 +93,7 @@ def guarded(app, operation, client):
         breaker.allow()
     except CircuitOpen as exc:
         raise FaaSError(str(exc), kind="circuit-open") from exc
-    try:
-        result = operation(client)
-    except FaaSError as error:
-        (breaker.failure if gateway.is_outage(error) else breaker.success)()
-        raise
-    except Exception:
-        # The user's sign-in ended, say: not the gateway's answer, and no probe is left open.
-        breaker.success()
-        raise
-    breaker.success()
-    return result
+    return gateway.settle(breaker, lambda: operation(client))
 
 
 def row(result, entry_id):
