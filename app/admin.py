@@ -1,7 +1,6 @@
 """A configuration self-check for admins: each setting, and whether the pieces fit together."""
 
 import time
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -16,6 +15,8 @@ from app.auth import sentinel
 from app.auth import tokens
 from app.auth.views import login_required
 from app.config import NAMES
+from liveperson_functions.check import METHODS
+from liveperson_functions.check import Finding as Check
 from liveperson_functions.check import try_account
 from liveperson_functions.discovery import SERVICES
 from liveperson_functions.discovery import DiscoveryError
@@ -26,16 +27,6 @@ bp = Blueprint("admin", __name__)
 SECRETS = {"LP_CLIENT_SECRET", "SECRET_KEY"}
 SHOWN = [name for name in NAMES if not name.startswith("SANDBOX_")]
 MAX_SKEW = 60
-
-
-@dataclass
-class Check:
-    """One line of the self-check: ✓ (ok), ✗ (not ok, with the fix), or information."""
-
-    name: str
-    ok: bool | None
-    detail: str
-    fix: str = ""
 
 
 def masked(name, value):
@@ -196,11 +187,10 @@ def pkce_check():
 def client_auth_check():
     """How the app authenticates to Sentinel's user-token endpoints, and why."""
     method, source = sentinel.client_auth()
-    label = {"basic": "HTTP Basic (Authorization header)", "post": "form body (client_secret)"}
     return Check(
         "Token endpoint client authentication",
         None,
-        f"{label[method]}, {source}. The app token (client credentials) uses the form body.",
+        f"{METHODS[method]}, {source}. The app token (client credentials) uses the form body.",
         "" if source.startswith("pinned") else "Set LP_TOKEN_AUTH=basic or post to pin it.",
     )
 
