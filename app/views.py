@@ -1,5 +1,6 @@
 """The pages of the signed-in app."""
 
+import functools
 import time
 
 from flask import Blueprint
@@ -8,6 +9,7 @@ from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import session
 from flask import url_for
 
@@ -16,6 +18,36 @@ from app.auth import tokens
 from app.auth.views import login_required
 
 bp = Blueprint("views", __name__)
+
+# Links most pages have (header, assets, the invoke form), by name: endpoint and arguments.
+LINKS = {
+    "home": ("views.index", {}),
+    "functions": ("console.functions", {}),
+    "events": ("console.events", {}),
+    "history": ("history.index", {}),
+    "payloads": ("history.payloads", {}),
+    "save_payload": ("history.save_payload", {}),
+    "suites": ("suites.index", {}),
+    "flow": ("views.flow_record", {}),
+    "check": ("admin.check", {}),
+    "login": ("auth.login", {}),
+    "logout": ("auth.logout", {}),
+    "favicon": ("static", {"filename": "favicon.svg"}),
+    "style": ("static", {"filename": "style.css"}),
+    "script": ("static", {"filename": "console.js"}),
+}
+
+
+@bp.app_context_processor
+def links():
+    """Give templates the header's links, built once per script root rather than per page."""
+    return {"links": links_under(request.script_root)}
+
+
+@functools.lru_cache(maxsize=8)
+def links_under(script_root):
+    # Called inside a request under this script root, whose url_for adds it to each link.
+    return {name: url_for(endpoint, **values) for name, (endpoint, values) in LINKS.items()}
 
 
 @bp.get("/")

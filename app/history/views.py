@@ -2,7 +2,9 @@
 
 import json
 import time
+from urllib.parse import urlencode
 
+import msgspec
 from flask import Blueprint
 from flask import Response
 from flask import abort
@@ -47,8 +49,8 @@ def as_when(value):
 def as_compact_json(text):
     """Show a JSON response on one line (the raw view), or "" when it is not JSON."""
     try:
-        return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
-    except ValueError:
+        return msgspec.json.format(text, indent=0)
+    except msgspec.DecodeError:
         return ""
 
 
@@ -118,15 +120,16 @@ def entry(entry_id):
     if found is None:
         abort(404)
     kind, target = found["kind"], found["target"]
+    page = page_of(kind, target)
     return page_for(
         "history/entry.html",
         found,
         form=from_entry(found),
         kind=kind,
         target=target,
-        action=page_of(kind, target),
-        page=page_of(kind, target),
-        again=page_of(kind, target, **{"from": found["id"]}),
+        action=page,
+        page=page,
+        again=f"{page}?{urlencode({'from': found['id']})}",
     )
 
 

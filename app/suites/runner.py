@@ -9,6 +9,7 @@ from flask import current_app
 
 from app.auth import tokens
 from app.console import gateway
+from app.console.invoke import shown
 from app.store import StoreError
 from app.suites.store import new_id
 from liveperson_functions.breaker import CircuitOpen
@@ -119,10 +120,6 @@ def kept(text):
     return text if len(text) <= MAX_KEPT else text[:MAX_KEPT] + "\n… (cut)"
 
 
-def pretty(value):
-    return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
-
-
 def remember(sub, suite, case, result):
     """Add the case's invocation to the user's history, marked with its suite."""
     body = result.body
@@ -149,12 +146,12 @@ def remember(sub, suite, case, result):
         "request_id": result.request_id,
         "outcome": result.outcome,
         "status": result.status,
-        "response": kept(pretty(body if not failed else body.get("message", ""))),
+        "response": kept(shown(body if not failed else body.get("message", ""))),
         "duration_ms": result.duration_ms,
     }
     if case.kind == "event" and not failed:
         entry["rows"] = [
-            {"uuid": r["uuid"], "name": "", "timestamp": None, "result": kept(pretty(r["result"]))}
+            {"uuid": r["uuid"], "name": "", "timestamp": None, "result": kept(shown(r["result"]))}
             for r in body
         ]
         entry["response"] = ""

@@ -35,8 +35,8 @@ def test_a_whole_run_leaks_nothing(app, sandbox, browser, caplog):
     keep(browser.get(f"{app.url}/history"))
     keep(browser.form_post(browser.get(f"{app.url}/"), {}, action="/logout"))
 
-    # Left out: the harness's werkzeug servers log raw URLs (production logs come from
-    # gunicorn's access log, checked in test_gunicorn), and authlib's *server* grants log
+    # Left out: the harness's werkzeug servers log raw URLs (under gunicorn the app's own
+    # request line is the only one, checked in test_gunicorn), and authlib's *server* grants log
     # what the sandbox issues. Everything the app and its client libraries log is checked.
     # Also left out: this test's own HTTP client logging the URLs it fetched from the app.
     outside = ("werkzeug", "authlib.oauth2.rfc6749", "authlib.oauth2.rfc7009")
@@ -46,7 +46,7 @@ def test_a_whole_run_leaks_nothing(app, sandbox, browser, caplog):
         if not r.name.startswith(outside)
         and not (r.name.startswith("urllib3") and str(app.port) in str(r.args))
     ]
-    assert any(line.startswith("request method=") for line in lines)
+    assert any(line.startswith("request client=") for line in lines)
     assert any(line.startswith("upstream op=invoke") for line in lines)
     # What the app sent back. The callback URL itself carries the code: that is the protocol.
     ours = [r for r in responses if r.url.startswith(app.url)]
