@@ -6,6 +6,10 @@ to the gateway with a pooled `requests` session built like the app's (`make_sess
 with the answer. No session, no CSRF, no history, no log line of its own. It is served like the
 app, `gunicorn -c gunicorn.conf.py bench.forwarder:app`; BENCH_GATEWAY_URL is the gateway
 stand-in's invoke URL, the one the app calls.
+
+`POST /forward/split` is the floor of the app's shape: the same work split as the app splits
+an invocation, the POST calling the gateway and answering 303 to a GET that renders the page,
+the answer carried in the Location's query string (nothing stored).
 """
 
 import json
@@ -13,9 +17,11 @@ import os
 import threading
 import time
 import uuid
+from urllib.parse import urlencode
 
 from flask import Flask
 from flask import abort
+from flask import redirect
 from flask import render_template
 from flask import request
 from jinja2 import DictLoader
@@ -29,6 +35,12 @@ SENTENCE = (
     "`requests` POST to the same gateway stand-in with the app's HTTP client settings, and "
     "renders a small HTML page of the answer, under the same gunicorn.conf.py; it has no "
     "session, CSRF check, token record, history or log line."
+)
+FLOOR = (
+    "The floor (the same server, `POST /forward/split`) does the forwarder's work split as the "
+    "app splits an invocation: the POST calls the gateway and answers 303, the GET renders the "
+    "page from the answer carried in the Location's query string; nothing is stored. No app "
+    "with this shape (Flask, gunicorn, POST → 303 → GET) can do less."
 )
 URL = os.environ.get("BENCH_GATEWAY_URL", "")
 PARAMS = [("v", "1"), ("externalSystem", "FunctionsInvoker")]
@@ -51,8 +63,8 @@ def http():
         return _http
 
 
-@app.post("/forward")
-def forward():
+def call():
+    """Send the form's payload to the gateway; return the status and the answer's JSON."""
     try:
         payload = json.loads(request.form["payload"])
     except (KeyError, ValueError):
@@ -71,5 +83,26 @@ def forward():
         timeout=(CONNECT_TIMEOUT, INVOKE_READ_TIMEOUT),
         allow_redirects=False,
     )
-    result = json.dumps(answer.json(), indent=2, ensure_ascii=False)
-    return render_template("result.html", status=answer.status_code, result=result)
+    return answer.status_code, answer.json()
+
+
+def page(status, answer):
+    result = json.dumps(answer, indent=2, ensure_ascii=False)
+    return render_template("result.html", status=status, result=result)
+
+
+@app.post("/forward")
+def forward():
+    return page(*call())
+
+
+@app.post("/forward/split")
+def split():
+    status, answer = call()
+    query = urlencode({"status": status, "answer": json.dumps(answer, ensure_ascii=False)})
+    return redirect(f"/forward/shown?{query}", 303)
+
+
+@app.get("/forward/shown")
+def shown():
+    return page(request.args["status"], json.loads(request.args["answer"]))

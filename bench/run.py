@@ -355,7 +355,7 @@ class Bench:
         cpu = server.cpu_s()
         result = wrk(server.url, c, seconds, lines, markers, timeout)
         result["cpu_ms"] = (server.cpu_s() - cpu) * 1000 / max(1, result["good"])
-        result.update(labels, server=server.name)
+        result.update(labels, server=labels.get("target", server.name))
         self.data["runs"].append(result)
         say(
             f"  {labels.get('phase', ''):8} {server.name:9} c={c:<3} {result['rate']:8.1f}/s  "
@@ -370,7 +370,8 @@ class Bench:
         from sandbox.functions import ECHO
 
         self.function, self.answer = ECHO, INVOCATION_ID
-        self.markers = {"app": f"{APP_MARKER}|{INVOCATION_ID}", "forwarder": INVOCATION_ID}
+        self.markers = {"app": f"{APP_MARKER}|{INVOCATION_ID}"}
+        self.markers |= {"forwarder": INVOCATION_ID, "floor": INVOCATION_ID}
         self.start_stub()
         self.start_sandbox()
         self.app = self.start_server("app", "wsgi:app")
@@ -386,33 +387,28 @@ class Bench:
         self.lines = {
             "app": self.file("app.txt", ["\t".join(s) for s in signed]),
             "forwarder": self.file("forwarder.txt", [f"/forward\t{c}\t{b}" for _, c, b in signed]),
+            "floor": self.file("floor.txt", [f"/forward/split\t{c}\t{b}" for _, c, b in signed]),
         }
         body = json.dumps({"timestamp": 0, "headers": [], "payload": {"message": "ping"}})
         path = GATEWAY_PATH.format(ECHO)
         self.lines["stub"] = self.file("stub.txt", [f"{path}\t\t{body}"] * SLOW_USERS)
 
     def compare(self):
-        say(f"\n== Whole invocation vs the forwarder: c={CONCURRENCY}, {PLAN['reps']} reps ==")
-        servers = {"app": self.app, "forwarder": self.forwarder}
-        for name, server in servers.items():
-            self.measure(
-                server, 8, PLAN["warm"], self.lines[name], self.markers[name], phase="warm"
-            )
+        say(f"\n== Whole invocation vs the forwarder and the floor: c={CONCURRENCY} ==")
+        servers = {"app": self.app, "forwarder": self.forwarder, "floor": self.forwarder}
+
+        def run(name, c, seconds, **labels):
+            lines, markers = self.lines[name], self.markers[name]
+            self.measure(servers[name], c, seconds, lines, markers, target=name, **labels)
+
+        for name in servers:
+            run(name, 8, PLAN["warm"], phase="warm")
         calls = HTTP.get(self.stub + "/_count", timeout=10).json()["invocations"]
         for rep in range(PLAN["reps"]):
-            order = ("app", "forwarder") if rep % 2 == 0 else ("forwarder", "app")
+            order = list(servers)[rep % 3 :] + list(servers)[: rep % 3]
             for c in CONCURRENCY:
                 for name in order:
-                    self.measure(
-                        servers[name],
-                        c,
-                        PLAN["run"],
-                        self.lines[name],
-                        self.markers[name],
-                        phase="compare",
-                        target=name,
-                        rep=rep,
-                    )
+                    run(name, c, PLAN["run"], phase="compare", rep=rep)
                     time.sleep(0.5)
         time.sleep(1.0)
         calls = HTTP.get(self.stub + "/_count", timeout=10).json()["invocations"] - calls
@@ -426,14 +422,8 @@ class Bench:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(raw)
             argv = [os.path.join(BIN, "py-spy"), "record", "--pid", str(server.proc.pid)]
-            argv += [
-                "--subprocesses",
-                "--gil",
-                "--rate",
-                "100",
-                "--duration",
-                str(PLAN["profile"] + 2),
-            ]
+            argv += ["--subprocesses", "--gil", "--rate", "100", "--full-filenames"]
+            argv += ["--duration", str(PLAN["profile"] + 2)]
             argv += ["--format", "raw", "--output", raw]
             spy = self.procs.start(f"py-spy-{name}", argv)
             time.sleep(1.0)  # attached to the master and its workers
@@ -459,20 +449,11 @@ class Bench:
         alone = wrk(self.stub, SLOW_USERS, PLAN["slow"], self.lines["stub"], self.answer, 30)
         say(f"  the stand-in alone, same wrk run: {alone['rate']:.1f}/s")
         time.sleep(SLOW_DELAY + 0.5)
+        lines, markers = self.lines["app"], self.markers["app"]
         if not QUICK:
-            self.measure(
-                self.app, SLOW_USERS, 3, self.lines["app"], self.markers["app"], 30, phase="warm"
-            )
+            self.measure(self.app, SLOW_USERS, 3, lines, markers, 30, phase="warm")
             time.sleep(SLOW_DELAY + 0.5)
-        found = self.measure(
-            self.app,
-            SLOW_USERS,
-            PLAN["slow"],
-            self.lines["app"],
-            self.markers["app"],
-            timeout=30,
-            phase="slow",
-        )
+        found = self.measure(self.app, SLOW_USERS, PLAN["slow"], lines, markers, 30, phase="slow")
         HTTP.get(f"{self.stub}/_delay/0", timeout=10)
         time.sleep(SLOW_DELAY + 0.5)
         self.data["slow"] = {"app": found, "alone": alone, "ideal": SLOW_USERS / SLOW_DELAY}
@@ -528,9 +509,10 @@ class Bench:
         self.data["peak"] = dict(self.watch.peak)
         self.data["elapsed_s"] = time.time() - started
         self.data["load_end"] = psutil.getloadavg()
+        from bench.forwarder import FLOOR
         from bench.forwarder import SENTENCE
 
-        self.data["forwarder"] = SENTENCE
+        self.data["forwarder"], self.data["floor"] = SENTENCE, FLOOR
         name = "results-quick" if QUICK else "results"
         with open(os.path.join(OUT, name + ".json"), "w") as file:
             json.dump(self.data, file, indent=1)
