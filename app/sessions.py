@@ -62,10 +62,6 @@ class Guarded:
     fernet = None
 
     def _retrieve_session_data(self, store_id):
-        # A request that loaded the session before sign-out may write it back afterwards;
-        # the tombstone keeps that copy from ever being read.
-        if self.store.get(f"ended:{store_id}"):
-            return None
         data = super()._retrieve_session_data(store_id)
         return data if isinstance(data, dict) else None
 
@@ -146,7 +142,14 @@ class Guarded:
         # Stored but not signed in (a form kept for after sign-in): short-lived all the same.
         if "user" not in session:
             session_lifetime = timedelta(seconds=SIGN_IN_TIME)
+        # A request that loaded the session before sign-out may write it back afterwards. Its
+        # tombstone, checked before and after writing (as token records are), keeps that copy
+        # out of the store; checked on the rare write, not on every read (issue 14).
+        if self.store.get(f"ended:{store_id}"):
+            return
         super()._upsert_session(session_lifetime, session, store_id)
+        if self.store.get(f"ended:{store_id}"):
+            self._delete_session(store_id)
 
 
 def carried(session):

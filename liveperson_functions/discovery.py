@@ -1,6 +1,7 @@
 """Find LivePerson service hosts for an account: CSDS, static overrides, or a region table."""
 
 import contextlib
+import functools
 import ipaddress
 import threading
 import time
@@ -46,6 +47,7 @@ class DiscoveryError(Exception):
     """A LivePerson service could not be located; the message says which and why."""
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback(host):
     """Tell whether a bare host name or address (no port) stays on this machine."""
     if host == "localhost" or host.endswith(".localhost"):

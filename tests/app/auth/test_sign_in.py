@@ -1,5 +1,6 @@
 """Signing in and out through the sandbox's Sentinel, over real HTTP."""
 
+import time
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
@@ -86,6 +87,22 @@ def test_sign_out_ends_the_session(app, sandbox, browser):
     replay = browser.with_cookie("invoker_session", old_cookie)
     assert "Sign in with LivePerson" in replay.get(f"{app.url}/").text
     assert calls(sandbox, "revoke") == 0
+
+
+def test_a_request_in_flight_at_sign_out_cannot_bring_the_session_back(app, browser):
+    """It loaded the session before sign-out and saves it afterwards: the copy is refused."""
+    browser.sign_in(app.url)
+    old_cookie = browser.cookies.get("invoker_session")
+    flask_app, cookie = app.app, {"Cookie": f"invoker_session={old_cookie}"}
+    with flask_app.test_request_context("/", headers=cookie) as context:
+        stale = flask_app.session_interface.open_session(flask_app, context.request)
+    assert stale.get("user")
+    browser.form_post(browser.get(f"{app.url}/"), {}, action="/logout")
+    stale["last_seen"] = time.time()
+    with flask_app.test_request_context("/", headers=cookie):
+        flask_app.session_interface.save_session(flask_app, stale, flask_app.response_class())
+    replay = browser.with_cookie("invoker_session", old_cookie)
+    assert "Sign in with LivePerson" in replay.get(f"{app.url}/").text
 
 
 def test_sign_out_needs_the_csrf_token(app, browser):
