@@ -22,7 +22,7 @@ AREAS = (
         "gateway call",
         ("requests/", "urllib3/", "http/client.py", "liveperson_functions/", "gateway.py"),
     ),
-    (FRAMEWORK, ("gunicorn/", "flask/", "werkzeug/")),
+    (FRAMEWORK, ("gunicorn/", "flask/", "werkzeug/", "concurrent/futures/")),
 )
 OTHER = "other: the views' own code (forms, JSON, uuid, …)"
 ORDER = [name for name, _ in AREAS] + [OTHER]
@@ -59,7 +59,8 @@ def areas(path):
                 bare += int(count) if count.isdigit() else 0
                 continue
             found[area_of(frames)] += int(count)
-            own[SHORT.sub("(", frames[-1].split(":")[0])] += int(count)
+            leaf = SHORT.sub("(", frames[-1])
+            own[leaf.split(":")[0] + ")" if ":" in leaf else leaf] += int(count)
     total = sum(found.values()) or 1
     return {
         "samples": sum(found.values()),
