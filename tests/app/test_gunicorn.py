@@ -49,6 +49,8 @@ def test_sign_in_across_two_workers(gunicorn_app):
     assert len(callbacks) == 6 and all("method=GET" in line for line in callbacks)
     assert "code=" not in written and "state=" not in written
     assert '"GET /callback' not in written
+    # Every line was written: none failed to format (gunicorn's own show the process id).
+    assert "--- Logging error ---" not in written and "Listening at: " in written
 
 
 def raw_request(url, request_line, headers=()):
