@@ -358,7 +358,8 @@ class Bench:
         result.update(labels, server=labels.get("target", server.name))
         self.data["runs"].append(result)
         say(
-            f"  {labels.get('phase', ''):8} {server.name:9} c={c:<3} {result['rate']:8.1f}/s  "
+            f"  {labels.get('phase', ''):8} {result['server']:9} c={c:<3} "
+            f"{result['rate']:8.1f}/s  "
             f"p50 {result['p50']:7.2f} ms  p99 {result['p99']:7.2f} ms  "
             f"CPU {result['cpu_ms']:5.2f} ms/inv  errors {result['errors']}"
             + (f"  first: {result['first_bad'][:160]}" if result["errors"] else "")
