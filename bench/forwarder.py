@@ -5,11 +5,7 @@ to the gateway with a pooled `requests` session built like the app's (`make_sess
 `liveperson_functions.transport`, one per worker, made after fork) and renders a small HTML page
 with the answer. No session, no CSRF, no history, no log line of its own. It is served like the
 app, `gunicorn -c gunicorn.conf.py bench.forwarder:app`; BENCH_GATEWAY_URL is the gateway
-stand-in's invoke URL, the one the app calls.
-
-`POST /forward/split` is the floor of the app's shape: the same work split as the app splits
-an invocation, the POST calling the gateway and answering 303 to a GET that renders the page,
-the answer carried in the Location's query string (nothing stored).
+stand-in's invoke URL, the one the app calls. `POST /forward/split` is the floor (FLOOR).
 """
 
 import json

@@ -1,6 +1,7 @@
 """The report of `make bench` (markdown), and the per-area breakdown of a py-spy profile."""
 
 import collections
+import operator
 import re
 import statistics
 
@@ -117,13 +118,10 @@ def render(data):
         return [how(app[r][key], fwd[r][key]) for r in reps if r in app and r in fwd]
 
     def added(mine):
-        return paired(1, "p50", lambda a, f: a - f, mine)
+        return paired(1, "p50", operator.sub, mine)
 
-    def ratio(c, mine):
-        return paired(c, "rate", lambda a, f: a / f, mine)
-
-    def tail(mine):
-        return paired(32, "p99", lambda a, f: a / f, mine)
+    def ratio(c, mine, key="rate"):
+        return paired(c, key, operator.truediv, mine)
 
     every = data["runs"]
     groups = {"app": ("app", "memory"), "floor": ("floor",), "forwarder": ("forwarder",)}
@@ -179,10 +177,11 @@ def render(data):
             f"{spread([x * 100 for x in floor], '{:.0f}')} % | ≥ 70 % | "
             f"{mark(median(app) >= 0.7)} | {mark(median(floor) >= 0.7)} |"
         )
+    tails = {mine: ratio(32, mine, "p99") for mine in ("app", "floor")}
     lines.append(
-        f"| c=32 p99 | {three(32, 'p99', '{:.1f}', ' ms')} | {spread(tail('app'), '{:.2f}')}× | "
-        f"{spread(tail('floor'), '{:.2f}')}× | ≤ 2× | {mark(median(tail('app')) <= 2)} | "
-        f"{mark(median(tail('floor')) <= 2)} |"
+        f"| c=32 p99 | {three(32, 'p99', '{:.1f}', ' ms')} | {spread(tails['app'], '{:.2f}')}× | "
+        f"{spread(tails['floor'], '{:.2f}')}× | ≤ 2× | {mark(median(tails['app']) <= 2)} | "
+        f"{mark(median(tails['floor']) <= 2)} |"
     )
     lines.append(
         "| errors, all runs | "

@@ -116,15 +116,9 @@ class Procs:
 
     def start(self, name, argv, env=None):
         log = open(os.path.join(self.workdir, name + ".log"), "ab")  # noqa: SIM115
-        proc = subprocess.Popen(
-            argv,
-            cwd=self.root,
-            env=env or base_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        streams = {"stdout": log, "stderr": subprocess.STDOUT, "stdin": subprocess.DEVNULL}
+        env = env or base_env()
+        proc = subprocess.Popen(argv, cwd=self.root, env=env, start_new_session=True, **streams)
         proc.name, proc.log = name, log
         self.running.append(proc)
         return proc
@@ -284,17 +278,10 @@ def wrk(url, c, seconds, lines, markers, timeout=10):
     if line is None:
         raise RuntimeError(f"wrk failed: {done.stdout[-400:]} {done.stderr[-400:]}")
     raw = json.loads(line[5:])
-    return {
-        "c": c,
-        "rate": raw["good"] / (raw["duration_us"] / 1e6),
-        "p50": raw["p50_us"] / 1000,
-        "p99": raw["p99_us"] / 1000,
-        "max": raw["max_us"] / 1000,
-        "good": raw["good"],
-        "errors": raw["bad"] + raw["socket_errors"] + raw["timeouts"],
-        "redirected": raw["redirected"],
-        "first_bad": raw["first_bad"],
-    }
+    found = {k: raw[k] for k in ("good", "redirected", "first_bad")}
+    found |= {"p50": raw["p50_us"] / 1000, "p99": raw["p99_us"] / 1000, "c": c}
+    found["errors"] = raw["bad"] + raw["socket_errors"] + raw["timeouts"]
+    return found | {"rate": raw["good"] / (raw["duration_us"] / 1e6)}
 
 
 class Bench:
@@ -331,15 +318,11 @@ class Bench:
 
     def start_server(self, name, module, *args):
         port = self.ports[name]
-        env = base_env(
-            SANDBOX_URL=self.sandbox,
-            LP_REDIRECT_URI=f"http://127.0.0.1:{port}/callback",
-            LP_DEMO_MODE="0",  # the production path: the walk-through pauses are a demo feature
-            INSTANCE_PATH=self.instance,
-            BIND=f"127.0.0.1:{port}",
-            LP_DOMAINS="faasGW=" + self.stub.split("//", 1)[1],
-            BENCH_GATEWAY_URL=self.stub + GATEWAY_PATH.format(self.function),
-        )
+        # LP_DEMO_MODE=0: the production path (the walk-through pauses are a demo feature).
+        env = base_env(SANDBOX_URL=self.sandbox, LP_DEMO_MODE="0", INSTANCE_PATH=self.instance)
+        env |= {"LP_REDIRECT_URI": f"http://127.0.0.1:{port}/callback"}
+        env |= {"BIND": f"127.0.0.1:{port}", "LP_DOMAINS": "faasGW=" + self.stub.split("//")[1]}
+        env["BENCH_GATEWAY_URL"] = self.stub + GATEWAY_PATH.format(self.function)
         argv = [os.path.join(BIN, "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket"]
         proc = self.procs.start(name, [*argv, *args, module], env)
         server = Server(name, proc, f"http://127.0.0.1:{port}")
