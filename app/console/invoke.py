@@ -45,11 +45,11 @@ def shown(value):
     if isinstance(value, str):
         return value
     # json's indent= runs its pure-Python encoder, the costliest step of a result page;
-    # msgspec re-indents the C encoder's text to the same characters (NaN is not JSON to it).
+    # msgspec re-indents the C encoder's text to the same characters.
     text = json.dumps(value, ensure_ascii=False)
     try:
         return msgspec.json.format(text, indent=2)
-    except msgspec.DecodeError:
+    except ValueError:  # NaN is not JSON to msgspec, nor a lone surrogate UTF-8
         return json.dumps(value, indent=2, ensure_ascii=False)
 
 

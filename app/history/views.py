@@ -49,8 +49,8 @@ def as_when(value):
 def as_compact_json(text):
     """Show a JSON response on one line (the raw view), or "" when it is not JSON."""
     try:
-        return msgspec.json.format(text, indent=0)
-    except msgspec.DecodeError:
+        return msgspec.json.format(text, indent=-1)
+    except ValueError:  # not JSON, or a lone surrogate (not UTF-8)
         return ""
 
 
