@@ -104,17 +104,9 @@ def faas():
 @_invocation_options
 def invoke(uuid, payload, headers, skill, event_source, timeout, user_id, pretty):
     """Invoke the function UUID and print its result."""
-    outcome = _run(
-        lambda client: client.invoke(
-            uuid,
-            payload,
-            headers=headers,
-            skill_id=skill,
-            event_source=event_source,
-            timeout=timeout,
-        ),
-        user_id,
-    )
+    options = {"headers": headers, "skill_id": skill, "event_source": event_source}
+    options["timeout"] = timeout
+    outcome = _run(lambda client: client.invoke(uuid, payload, **options), user_id)
     if not pretty:
         return _json(asdict(outcome))
     _table(
@@ -139,17 +131,9 @@ def invoke(uuid, payload, headers, skill, event_source, timeout, user_id, pretty
 @_invocation_options
 def invoke_event(event, payload, headers, skill, event_source, timeout, user_id, pretty):
     """Invoke every function implementing EVENT and print their results."""
-    items = _run(
-        lambda client: client.invoke_event(
-            event,
-            payload,
-            headers=headers,
-            skill_id=skill,
-            event_source=event_source,
-            timeout=timeout,
-        ),
-        user_id,
-    )
+    options = {"headers": headers, "skill_id": skill, "event_source": event_source}
+    options["timeout"] = timeout
+    items = _run(lambda client: client.invoke_event(event, payload, **options), user_id)
     if not pretty:
         return _json([asdict(item) for item in items])
     if not items:

@@ -107,16 +107,8 @@ class FunctionsClient:
     ):
         """Invoke a function by UUID and return its `Invocation` result."""
         with measure(self.metrics, self.account_id, "invoke", uuid=str(uuid)) as call:
-            request = self._prepare_invoke(
-                call,
-                invoked(uuid, event=False),
-                payload,
-                headers,
-                skill_id,
-                event_source,
-                request_id,
-            )
-            status, raw = self._send(call, "faasGW", request, timeout, INVOKE_READ_TIMEOUT)
+            sent = (payload, headers, skill_id, event_source, request_id, timeout)
+            status, raw = self._post_invocation(call, invoked(uuid, event=False), *sent)
             result, logs = split_logs(parse(raw))
             return Invocation(
                 result=result,
@@ -140,16 +132,8 @@ class FunctionsClient:
     ):
         """Invoke every function implementing an event; return their `EventResult`s, [] if none."""
         with measure(self.metrics, self.account_id, "invoke_event", event=str(event_id)) as call:
-            request = self._prepare_invoke(
-                call,
-                invoked(event_id, event=True),
-                payload,
-                headers,
-                skill_id,
-                event_source,
-                request_id,
-            )
-            _, raw = self._send(call, "faasGW", request, timeout, INVOKE_READ_TIMEOUT)
+            sent = (payload, headers, skill_id, event_source, request_id, timeout)
+            _, raw = self._post_invocation(call, invoked(event_id, event=True), *sent)
             data = parse(raw)
             if data is None:
                 return []
@@ -254,6 +238,15 @@ class FunctionsClient:
             user_agent=self.user_agent,
             body=body,
         )
+
+    def _post_invocation(
+        self, call, segments, payload, headers, skill_id, event_source, request_id, timeout
+    ):
+        """Send an invocation to the gateway; return `(status, body bytes)`."""
+        request = self._prepare_invoke(
+            call, segments, payload, headers, skill_id, event_source, request_id
+        )
+        return self._send(call, "faasGW", request, timeout, INVOKE_READ_TIMEOUT)
 
     def _locate(self, call, service, request_id):
         """Give the call its request id, domain and platform; return the service's base URL."""

@@ -150,6 +150,35 @@ class Browser(requests.Session):
         return CSRF.search(page.text).group(1)
 
 
+def callback(browser, app, query):
+    """Call the app's sign-in callback with `query`, not following where it sends."""
+    return browser.get(f"{app.url}/callback", params=query, allow_redirects=False)
+
+
+def captured_callback(browser, app):
+    """Sign in at Sentinel but stop before the app's callback; return the callback URL."""
+    page = browser.get(f"{app.url}/login")
+    response = browser.form_post(
+        page, {"username": "agent", "password": "agent"}, allow_redirects=False
+    )
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+def relay(client, target, environ, body, timeout):
+    """Send on to `target` (the sandbox) a POST a test peer received, with the client's
+    Content-Type and HTTP Basic credentials; return the answer."""
+    return client.post(
+        f"{target}{environ['PATH_INFO']}?{environ['QUERY_STRING']}",
+        data=body,
+        headers={
+            "Content-Type": environ.get("CONTENT_TYPE", ""),
+            "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
+        },
+        timeout=timeout,
+    )
+
+
 def visible_text(page):
     """The page's text without tags, whitespace collapsed."""
     text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page.text, flags=re.S)

@@ -22,6 +22,7 @@ from tests.support import Browser
 from tests.support import Served
 from tests.support import build_app
 from tests.support import calls
+from tests.support import relay
 from tests.support import visible_text
 
 COOKIE = "invoker_session"
@@ -235,16 +236,7 @@ class LateTokenEndpoint:
     def wsgi(self, environ, start_response):
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         with Browser() as client:
-            response = client.post(
-                f"{self.target}{environ['PATH_INFO']}?{environ['QUERY_STRING']}",
-                data=body,
-                headers={
-                    "Content-Type": environ.get("CONTENT_TYPE", ""),
-                    # The client's HTTP Basic credentials go through too.
-                    "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
-                },
-                timeout=PATIENCE,
-            )
+            response = relay(client, self.target, environ, body, PATIENCE)
         if b"grant_type=refresh_token" in body:
             self.rotated.set()
             self.answer.wait(PATIENCE)

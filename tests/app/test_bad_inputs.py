@@ -37,12 +37,15 @@ from tests.support import FaultServer
 from tests.support import RedisServer
 from tests.support import Served
 from tests.support import build_app
+from tests.support import callback
 from tests.support import calls
+from tests.support import captured_callback
 from tests.support import carried_session
 from tests.support import carry
 from tests.support import expire_token
 from tests.support import free_port
 from tests.support import invoke
+from tests.support import relay
 from tests.support import sandbox_log
 from tests.support import signed_in
 from tests.support import start_sandbox
@@ -193,16 +196,7 @@ class HeldTokenEndpoint:
                 self.gate.set()
         self.gate.wait(PATIENCE)
         with self.lock:
-            answer = self.client.post(
-                f"{self.target}{environ['PATH_INFO']}?{environ['QUERY_STRING']}",
-                data=body,
-                headers={
-                    "Content-Type": environ.get("CONTENT_TYPE", ""),
-                    # The client's HTTP Basic credentials go through too.
-                    "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
-                },
-                timeout=PATIENCE,
-            )
+            answer = relay(self.client, self.target, environ, body, PATIENCE)
         start_response(f"{answer.status_code} Forwarded", [("Content-Type", "application/json")])
         return [answer.content]
 
@@ -246,20 +240,6 @@ def start(browser, app):
     """Begin a sign-in; return the state the app sent to Sentinel."""
     response = browser.get(f"{app.url}/login", allow_redirects=False)
     return parse_qs(urlsplit(response.headers["Location"]).query)["state"][0]
-
-
-def captured_callback(browser, app):
-    """Sign in at Sentinel but stop before the app's callback; return the callback URL."""
-    page = browser.get(f"{app.url}/login")
-    response = browser.form_post(
-        page, {"username": "agent", "password": "agent"}, allow_redirects=False
-    )
-    assert response.status_code == 302
-    return response.headers["Location"]
-
-
-def callback(browser, app, query):
-    return browser.get(f"{app.url}/callback", params=query, allow_redirects=False)
 
 
 def no_500(response):
@@ -1052,9 +1032,14 @@ def test_redis_down_is_a_503_and_recovers(served_app, sandbox, browser, tmp_path
     assert "Set-Cookie" not in page.headers
     assert browser.get(f"{served_app.url}/healthz", timeout=PATIENCE).status_code == 200
     assert browser.get(f"{served_app.url}/static/style.css", timeout=PATIENCE).status_code == 200
+    assert browser.get(f"{served_app.url}/", timeout=PATIENCE).status_code == 503
+    ready = browser.get(f"{served_app.url}/readyz", timeout=PATIENCE)
+    assert ready.status_code == 503 and ready.json()["store"] == "failing"
     own_redis.process = RedisServer(port=own_redis.port).process  # back, empty
-    assert SIGNED_OUT in browser.get(f"{served_app.url}/", timeout=PATIENCE).text
+    again = browser.get(f"{served_app.url}/", timeout=PATIENCE)
+    assert again.status_code == 200 and SIGNED_OUT in again.text
     assert "Signed in" in browser.sign_in(served_app.url).text
+    assert browser.get(f"{served_app.url}/readyz").status_code == 200
 
 
 @pytest.mark.parametrize("case", [row("row-42-redis-black-holed", "hole")])

@@ -63,7 +63,8 @@ def take(page, out):
     return written
 
 
-def main(out=OUT):
+def main(out=OUT, walk=take):
+    """Serve the app, run `walk(page, out)` in chromium, and list the files it wrote."""
     executable = pages.chromium_path()
     if executable is None:
         sys.exit(pages.MISSING)
@@ -80,11 +81,11 @@ def main(out=OUT):
             context = browser.new_context(
                 base_url=servers.url, viewport=DESKTOP, device_scale_factor=1
             )
-            written = take(context.new_page(), out)
+            written = walk(context.new_page(), out)
         finally:
             browser.close()
     for path in written:
-        print(path.relative_to(ROOT))
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
 if __name__ == "__main__":

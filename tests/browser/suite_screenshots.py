@@ -7,18 +7,13 @@ Debian's chromium, creates a suite, runs it, and saves the run in progress and f
 
 import json
 import sys
-import tempfile
-from pathlib import Path
 
 from playwright.sync_api import expect
-from playwright.sync_api import sync_playwright
 
 from sandbox import functions as demo
 from tests.browser import pages
-from tests.browser.servers import ROOT
-from tests.browser.servers import Servers
+from tests.browser import screenshots
 
-OUT = ROOT / "docs" / "screenshots"
 CASES = [
     {
         "name": "greets Ana",
@@ -82,25 +77,8 @@ def take(page, out):
     return written
 
 
-def main(out=OUT):
-    executable = pages.chromium_path()
-    if executable is None:
-        sys.exit(pages.MISSING)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        Servers(tmp) as servers,
-        sync_playwright() as playwright,
-    ):
-        browser = pages.launch(playwright, executable)
-        try:
-            context = browser.new_context(base_url=servers.url, device_scale_factor=1)
-            written = take(context.new_page(), out)
-        finally:
-            browser.close()
-    for path in written:
-        print(path.relative_to(ROOT))
+def main(out=screenshots.OUT):
+    screenshots.main(out, take)
 
 
 if __name__ == "__main__":

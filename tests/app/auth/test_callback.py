@@ -5,7 +5,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support import callback
 from tests.support import calls
+from tests.support import captured_callback
 from tests.support import signed_in
 from tests.support import visible_text
 
@@ -20,20 +22,6 @@ def start(browser, app):
     """Begin a sign-in; return the state the app sent to Sentinel."""
     response = browser.get(f"{app.url}/login", allow_redirects=False)
     return parse_qs(urlsplit(response.headers["Location"]).query)["state"][0]
-
-
-def callback(browser, app, query):
-    return browser.get(f"{app.url}/callback", params=query, allow_redirects=False)
-
-
-def captured_callback(browser, app):
-    """Sign in at Sentinel but stop before the app's callback; return its URL."""
-    page = browser.get(f"{app.url}/login")
-    response = browser.form_post(
-        page, {"username": "agent", "password": "agent"}, allow_redirects=False
-    )
-    assert response.status_code == 302
-    return response.headers["Location"]
 
 
 @pytest.mark.parametrize(
