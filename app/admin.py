@@ -11,6 +11,7 @@ from flask import render_template
 from flask import request
 from flask import session
 
+from app.audit import record
 from app.auth import sentinel
 from app.auth import tokens
 from app.auth.views import login_required
@@ -152,6 +153,7 @@ def clock_check():
 def check():
     """Check the configuration; a POST also tries the account ("Try it"), invoking nothing."""
     if not g.user.get("is_admin"):
+        record.refused("the configuration check")
         abort(403)
     tried = try_it() if request.method == "POST" else None
     checks = [

@@ -54,6 +54,8 @@ NAMES = (
     "METRICS_FUNCTION_LABELS",
     "LP_APP_CLIENT_ID",
     "LP_APP_CLIENT_SECRET",
+    "AUDIT_DAYS",
+    "AUDIT_PAYLOADS",
 )
 
 
@@ -127,6 +129,7 @@ def finalize(config, instance_path):
     check_store(config)
     check_proxy(config)
     check_metrics(config)
+    check_audit(config)
     https = urlsplit(config["LP_REDIRECT_URI"]).scheme == "https"
     config.update(
         SESSION_COOKIE_NAME="__Host-invoker" if https else "invoker_session",
@@ -225,6 +228,15 @@ def check_metrics(config):
     if token is not None and len(token) < 16:
         raise ConfigError("METRICS_TOKEN is too short: use at least 16 random characters.")
     config["METRICS_FUNCTION_LABELS"] = flag(config, "METRICS_FUNCTION_LABELS", "0")
+
+
+def check_audit(config):
+    """Read how long the audit trail keeps records, and whether it keeps payloads."""
+    days = str(config.get("AUDIT_DAYS", 90)).strip()
+    if not days.isdigit() or int(days) <= 0:
+        raise ConfigError(f"AUDIT_DAYS must be a whole number of days, 1 or more (got {days!r}).")
+    config["AUDIT_DAYS"] = int(days)
+    config["AUDIT_PAYLOADS"] = flag(config, "AUDIT_PAYLOADS", "0")
 
 
 def check_store(config):

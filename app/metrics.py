@@ -60,6 +60,10 @@ STORE_ERRORS = Counter(
     "functions_invoker_store_errors_total",
     "Requests answered 503 because the session or user data store failed.",
 )
+AUDIT_FAILURES = Counter(
+    "functions_invoker_audit_write_failures",
+    "Audit records the store failed to write (the user's result was kept; see the log).",
+)
 PUBLISHED = {}  # breaker name → the state its gauge shows in this process
 
 BREAKER_VALUES = {"closed": 0, "half-open": 1, "open": 2}

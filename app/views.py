@@ -30,6 +30,7 @@ LINKS = {
     "suites": ("suites.index", {}),
     "flow": ("views.flow_record", {}),
     "check": ("admin.check", {}),
+    "audit": ("audit.index", {}),
     "login": ("auth.login", {}),
     "logout": ("auth.logout", {}),
     "favicon": ("static", {"filename": "favicon.svg"}),

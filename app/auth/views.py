@@ -19,6 +19,7 @@ from flask import session
 from flask import url_for
 
 from app import sessions
+from app.audit import record as audit
 from app.auth import flow
 from app.auth import oauth
 from app.auth import sentinel
@@ -238,12 +239,15 @@ def start_session(token, exchange):
         last_seen=now,
     )
     current_app.session_interface.regenerate(session)
+    audit.event("sign-in", session["user"])
     return redirect(target, 303)
 
 
 @bp.post("/logout")
 def logout():
     """Sign out of this app only."""
+    if g.user:
+        audit.event("sign-out", g.user)
     end_session()
     flash("You are signed out of Functions Invoker. Your LivePerson sign-in elsewhere is kept.")
     return redirect(url_for("views.index"), 303)
@@ -261,6 +265,8 @@ def logout_everywhere():
     """Sign out here at once, then revoke the grant at Sentinel; show the flow's last step."""
     key = session.get("token_key")
     final = (flow.load(key) if key else None) or {}
+    if g.user:
+        audit.event("sign-out-everywhere", g.user)
     # The record as last written, read after the tombstone: a refresh that finishes later
     # revokes the token it rotated to itself.
     record = end_session(everywhere=True)

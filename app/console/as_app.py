@@ -4,6 +4,8 @@ from flask import abort
 from flask import current_app
 from flask import g
 
+from app.audit import record
+
 FIELD = "invoke_as"
 
 
@@ -20,6 +22,8 @@ def offered():
 def choose(form):
     """Read the choice from a posted invoke form; refuse it from anyone but an admin."""
     wanted = form.get(FIELD, "user")
+    if wanted == "app" and not offered():
+        record.refused("invoking as the app")
     if wanted not in ("user", "app") or (wanted == "app" and not offered()):
         abort(403)
     g.faas_as_app = wanted == "app"

@@ -11,6 +11,7 @@ from flask import render_template
 from flask import request
 from flask import session
 
+from app.audit import record
 from app.auth import flow
 from app.auth import tokens
 from app.console import as_app
@@ -110,7 +111,8 @@ def run(kind, target, name, form, call):
         session.pop(NO_INVOKE_KEY, None)
         entry.update(outcome="success", **result(entry))
     entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    entry["id"] = userdata().add_invocation(g.user["sub"], entry)
+    audited = record.invocation(g.user, entry)
+    entry["id"] = userdata().add_invocation(g.user["sub"], entry, audited)
     if not session.get("first_invocation_noted"):
         url, headers = request_preview(entry)
         flow.note_invocation(

@@ -76,17 +76,30 @@ class SQLiteUserData(History):
             self.local.db = db
         return db
 
-    def add_invocation(self, sub, entry):
+    def add_invocation(self, sub, entry, audit=None):
+        """Keep an entry, with its audit record (a Rider) in the same transaction."""
         entry = {**entry, "id": new_entry_id()}
         db = self.connection()
-        # Two autocommit statements, not one transaction: SQLite's write lock is then held only
-        # inside a statement, never while this thread waits for the GIL, so the other writers'
-        # busy handler (which sleeps up to 100 ms between tries) rarely has to wait at all.
-        # Between the two, the user may briefly have one entry over the limit.
-        db.execute(
+        insert = (
             "INSERT INTO history (id, sub, data) VALUES (?, ?, ?)",
             (entry["id"], sub, as_text(entry)),
         )
+        if audit is None:
+            # Autocommit: SQLite's write lock is then held only inside a statement, never
+            # while this thread waits for the GIL, so the other writers' busy handler (which
+            # sleeps up to 100 ms between tries) rarely has to wait at all.
+            db.execute(*insert)
+        else:
+            try:
+                with db:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.execute(*insert)
+                    audit.sqlite(db)
+                    db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                audit.trail.failed(exc)
+                raise StoreError(str(exc)) from exc
+        # Apart: between the two, the user may briefly have one entry over the limit.
         db.execute(
             "DELETE FROM history WHERE sub = ? AND seq <= (SELECT seq FROM history "
             "WHERE sub = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
@@ -160,14 +173,25 @@ class RedisUserData(History):
         except redis.RedisError as exc:
             raise StoreError(str(exc)) from exc
 
-    def add_invocation(self, sub, entry):
+    def add_invocation(self, sub, entry, audit=None):
+        """Keep an entry, with its audit record (a Rider) in the same pipeline."""
         entry = {**entry, "id": new_entry_id()}
         key = f"history:{sub}"
         try:
             with self.client.pipeline() as pipe:
-                pipe.lpush(key, as_text(entry)).ltrim(key, 0, HISTORY_LIMIT - 1).execute()
+                pipe.lpush(key, as_text(entry)).ltrim(key, 0, HISTORY_LIMIT - 1)
+                if audit is not None:
+                    audit.redis(pipe)
+                results = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:
+            if audit is not None:
+                audit.trail.failed(exc)
             raise StoreError(str(exc)) from exc
+        error = next((r for r in results[:2] if isinstance(r, Exception)), None)
+        if error is not None:
+            raise StoreError(str(error))
+        if audit is not None:
+            audit.settle(results[2:])
         return entry["id"]
 
     def invocations(self, sub):

@@ -6,7 +6,9 @@ import threading
 import time
 
 from flask import current_app
+from flask import g
 
+from app.audit import record
 from app.auth import tokens
 from app.console import gateway
 from app.console.invoke import shown
@@ -50,16 +52,19 @@ def start(sub, token_key, suite_id, suite):
     }
     suites().save_run(sub, run)
     app = current_app._get_current_object()
+    # Who started the run, for the audit trail: the thread has no request of its own.
+    user = dict(g.user)
     worker = threading.Thread(
-        target=work, args=(app, sub, token_key, suite, run), name=f"suite-{run['id']}"
+        target=work, args=(app, user, token_key, suite, run), name=f"suite-{run['id']}"
     )
     worker.daemon = True
     worker.start()
     return run["id"]
 
 
-def work(app, sub, token_key, suite, run):
+def work(app, user, token_key, suite, run):
     """Run every case, saving the run after each one, in the app's context."""
+    sub = user["sub"]
     with app.app_context():
         client = app.extensions["faas_clients"].client(token_key, sub)
 
@@ -69,7 +74,7 @@ def work(app, sub, token_key, suite, run):
         try:
             for case in suite.cases:
                 result = run_case(case, send)
-                entry_id = remember(sub, suite, case, result)
+                entry_id = remember(user, suite, case, result)
                 run["results"].append(row(result, entry_id))
                 run["updated_at"] = time.time()
                 suites().save_run(sub, run)
@@ -120,7 +125,7 @@ def kept(text):
     return text if len(text) <= MAX_KEPT else text[:MAX_KEPT] + "\n… (cut)"
 
 
-def remember(sub, suite, case, result):
+def remember(user, suite, case, result):
     """Add the case's invocation to the user's history, marked with its suite."""
     body = result.body
     failed = result.outcome != "success"
@@ -155,4 +160,5 @@ def remember(sub, suite, case, result):
             for r in body
         ]
         entry["response"] = ""
-    return current_app.extensions["userdata"].add_invocation(sub, entry)
+    audited = record.invocation(user, entry)
+    return current_app.extensions["userdata"].add_invocation(user["sub"], entry, audited)

@@ -69,6 +69,8 @@ def test_real_account_settings(tmp_path):
         ({"LP_IDLE_TIMEOUT": "soon"}, "LP_IDLE_TIMEOUT must be a whole number"),
         ({"LP_REGION": "mars"}, "LP_REGION must be one of"),
         ({"LP_TOKEN_AUTH": "header"}, "LP_TOKEN_AUTH must be basic or post"),
+        ({"AUDIT_DAYS": "0"}, "AUDIT_DAYS must be a whole number of days"),
+        ({"AUDIT_PAYLOADS": "maybe"}, "AUDIT_PAYLOADS must be 1 or 0"),
     ],
 )
 def test_bad_settings_stop_start_up(tmp_path, change, named):

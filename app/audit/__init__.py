@@ -1,0 +1,1 @@
+"""The audit trail: who invoked what through this app, and who signed in and out, for admins."""
