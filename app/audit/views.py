@@ -30,6 +30,7 @@ OUTCOMES["platform-error"] = "platform error"
 TYPES = {"invocation": "invocations", **record.EVENTS}
 TIME_FORMATS = {"%Y-%m-%dT%H:%M": 60, "%Y-%m-%dT%H:%M:%S": 1, "%Y-%m-%d": 24 * 3600}
 COLUMNS = (
+    "id",
     "at",
     "account",
     "type",
