@@ -62,6 +62,7 @@ def create_app(overrides=None, instance_path=None):
     from app.console import as_app
     from app.console import gateway
     from app.console import views as console
+    from app.history import compare
     from app.history import views as history
     from app.suites import views as suites
     from liveperson_functions.cli import faas
@@ -80,6 +81,7 @@ def create_app(overrides=None, instance_path=None):
     app.register_blueprint(views.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(history.bp)
+    app.register_blueprint(compare.bp)
     app.register_blueprint(admin.bp)
     suites.init_app(app)
     audit.init_app(app)
