@@ -55,7 +55,11 @@ def index():
     """Say what this is, or who is signed in, where, and when the token is next refreshed."""
     if g.user is None:
         # LP_DEMO_MODE only decides which way of signing in is the main button.
-        return render_template("index.html", step_by_step_first=current_app.config["LP_DEMO_MODE"])
+        return render_template(
+            "index.html",
+            step_by_step_first=current_app.config["LP_DEMO_MODE"],
+            sandbox=current_app.config["SANDBOX_MODE"],
+        )
     record = tokens.current(session["token_key"])
     found = flow.load(session["token_key"]) or {}
     config = current_app.config

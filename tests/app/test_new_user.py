@@ -1,0 +1,43 @@
+"""What a new user tripped over (issue 21), through HTTP against the sandbox."""
+
+from app import create_app
+from sandbox.directory import USERS
+from tests.support import Browser
+from tests.support import Served
+from tests.support import visible_text
+
+
+def test_the_sandbox_sign_in_page_lists_every_demo_user_with_its_profile(app):
+    page = Browser().get(f"{app.url}/login")
+    text = visible_text(page).replace(" : ", ": ")
+    assert "Sign in" in text and 'name="username"' in page.text
+    for user in USERS:
+        assert f"{user.login_name}: " in text
+    assert "faasadmin: FaaS-Admin (may: reads)" in text
+    assert "developer: FaaS-Developer (may: reads and invokes)" in text
+    assert "viewer: no Functions permission (may: none)" in text
+
+
+def test_the_signed_out_home_in_sandbox_mode_says_how_to_sign_in(sandbox, tmp_path):
+    served = Served("127.0.0.1")
+    settings = {"SANDBOX_URL": sandbox.url, "LP_REDIRECT_URI": f"{served.url}/callback"}
+    served.start(create_app(settings, instance_path=str(tmp_path)))
+    try:
+        text = visible_text(Browser().get(f"{served.url}/"))
+    finally:
+        served.stop()
+    assert "sign in as agent with the password agent" in text
+
+
+def test_the_signed_out_home_outside_sandbox_mode_names_no_demo_user(app):
+    assert "agent" not in visible_text(Browser().get(f"{app.url}/"))
+
+
+def test_the_signed_in_home_leads_to_functions_before_the_token_details(app, browser):
+    home = browser.sign_in(app.url, "agent")
+    text = visible_text(home)
+    assert "Open Functions" in text
+    assert text.index("Open Functions") < text.index("Access token") < text.index("Refresh now")
+    main = home.text[home.text.index("<main") :]
+    first_button = main[main.index('class="button primary"') :]
+    assert first_button.startswith('class="button primary" href="/functions"')
