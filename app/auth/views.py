@@ -161,6 +161,9 @@ def callback():
         if args["error"] in ("server_error", "temporarily_unavailable"):
             return message(UNAVAILABLE, 503)
         return message(FAILED, 400)
+    if not known and g.user is not None:
+        # Back to an old callback after signing in: the sign-in is done, go home.
+        return redirect(url_for("views.index"), 303)
     if not known:
         current_app.logger.warning("sign-in callback with an unknown or expired state")
         return message(EXPIRED, 400)

@@ -4,6 +4,7 @@ from app import create_app
 from sandbox.directory import USERS
 from tests.support import Browser
 from tests.support import Served
+from tests.support import captured_callback
 from tests.support import visible_text
 
 
@@ -41,3 +42,21 @@ def test_the_signed_in_home_leads_to_functions_before_the_token_details(app, bro
     main = home.text[home.text.index("<main") :]
     first_button = main[main.index('class="button primary"') :]
     assert first_button.startswith('class="button primary" href="/functions"')
+
+
+def test_back_to_the_callback_after_signing_in_goes_home(app, browser):
+    callback_url = captured_callback(browser, app)
+    assert browser.get(callback_url).status_code == 200
+    again = browser.get(callback_url, allow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["Location"] == "/"
+    assert "Signed in" in visible_text(browser.get(callback_url))
+
+
+def test_an_old_callback_signed_out_still_says_the_sign_in_expired(app, browser):
+    callback_url = captured_callback(browser, app)
+    browser.get(callback_url)
+    browser.cookies.clear()
+    again = browser.get(callback_url, allow_redirects=False)
+    assert again.status_code == 400
+    assert "expired" in visible_text(again).lower()
