@@ -2,6 +2,7 @@
 
 from app import create_app
 from sandbox.directory import USERS
+from tests.support import ROOT
 from tests.support import Browser
 from tests.support import Served
 from tests.support import captured_callback
@@ -60,3 +61,15 @@ def test_an_old_callback_signed_out_still_says_the_sign_in_expired(app, browser)
     again = browser.get(callback_url, allow_redirects=False)
     assert again.status_code == 400
     assert "expired" in visible_text(again).lower()
+
+
+def test_the_readme_and_the_app_agree_on_who_may_use_suites(app, browser):
+    readme = (ROOT / "README.md").read_text()
+    bullet = readme[readme.index("- **Test suites**") :].split("\n- ")[0]
+    assert "for admins" not in bullet and "every signed-in user" in bullet
+    home = browser.sign_in(app.url, "agent")
+    assert '<a href="/suites">Suites</a>' in home.text
+    created = browser.form_post(
+        browser.get(f"{app.url}/suites"), {"name": "Mine"}, action="/suites"
+    )
+    assert created.status_code == 200 and "<h1>Mine</h1>" in created.text
