@@ -85,3 +85,41 @@ def test_the_snippets_run_as_printed(app, sandbox, browser, target, dialect):
         assert call["body"]["payload"] == {"name": "Ana"}
         assert {"key": "X-Team", "value": "blue"} in call["body"]["headers"]
     assert calls(sandbox, "app_token") == 2  # each fetched its own app token
+
+
+def test_the_python_snippet_explains_a_failing_function_and_a_missing_client(
+    app, browser, tmp_path, dialect
+):
+    browser.sign_in(app.url, "agent")
+    path = f"/functions/{demo.FAILING}"
+    result = browser.form_post(browser.get(app.url + path), {"payload": "{}"}, action=path)
+    script = snippet(result, "python")
+    assert script.splitlines()[1].startswith("# Needs the liveperson_functions client: ")
+    note = re.search(r'<p class="muted">([^<]*snippet[^<]*)</p>', result.text)[1]
+    assert "runs as the app, which may be allowed more than you" in html.unescape(note)
+    installed = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**clean_env(), "PYTHONPATH": str(ROOT)},
+    )
+    assert installed.returncode == 1
+    assert "Traceback" not in installed.stderr
+    assert "The function failed: " in installed.stderr
+    assert "Order 42 could not be found" in installed.stderr
+    if dialect == "v1":  # a V1 901 carries the function's logs
+        assert "Warn Order 42 is not in the order system" in installed.stderr
+    missing = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=clean_env(),
+    )
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert "Install the liveperson_functions client first: python -m pip install ." in (
+        missing.stderr
+    )
