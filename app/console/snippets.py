@@ -6,6 +6,7 @@ import shlex
 from urllib.parse import quote
 
 from flask import current_app
+from flask import render_template
 
 from app.console.gateway import EVENT_SOURCE
 from liveperson_functions.discovery import DiscoveryError
@@ -158,12 +159,39 @@ def python(entry, payload):
     )
 
 
+def node(entry, payload):
+    """Return a Node script that repeats the invocation with LivePerson's own Node client."""
+    config = current_app.config
+    invocation = {"lambdaUuid" if entry["kind"] == "function" else "eventId": entry["target"]}
+    invocation["externalSystem"] = entry["event_source"] or EVENT_SOURCE
+    if entry["skill_id"]:
+        invocation["skillId"] = entry["skill_id"]
+    invocation["body"] = prepared(entry, payload).json
+    return render_template(
+        "snippets/node.js",
+        note=NOTE.format(account=config["LP_ACCOUNT_ID"]),
+        account=config["LP_ACCOUNT_ID"],
+        sandbox=config["SANDBOX_MODE"],
+        client_id=SANDBOX_APP[0],
+        client_secret=SANDBOX_APP[1],
+        # Plain http is allowed only to loopback hosts: a local LivePerson such as the sandbox.
+        local=config["LP_INSECURE_HTTP"],
+        csds=config["LP_CSDS_URL"],
+        invocation=json.dumps(invocation, indent=2, ensure_ascii=False),
+    )
+
+
 def for_entry(entry):
     """Return the template context for an entry's snippets (none when its payload was cut)."""
     payload = payload_of(entry)
     if payload is None:
-        return {"curl": None, "python": None}
+        return {"curl": None, "python": None, "node": None}
     note = NOTE.format(account=current_app.config["LP_ACCOUNT_ID"])
     if current_app.config["SANDBOX_MODE"]:
         note += " Here they default to the sandbox's demo app, so the snippets run as printed."
-    return {"curl": curl(entry, payload), "python": python(entry, payload), "snippet_note": note}
+    return {
+        "curl": curl(entry, payload),
+        "python": python(entry, payload),
+        "node": node(entry, payload),
+        "snippet_note": note,
+    }
