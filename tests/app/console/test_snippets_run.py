@@ -12,11 +12,11 @@ import pytest
 
 from app import create_app
 from sandbox import functions as demo
-from tests.support import ROOT
-from tests.support import calls
 from tests.sandbox.test_node_client import NODE_DIR
 from tests.sandbox.test_node_client import install
 from tests.sandbox.test_node_client import tool
+from tests.support import ROOT
+from tests.support import calls
 from tests.support import sandbox_log
 
 
