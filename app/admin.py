@@ -41,6 +41,11 @@ def masked(name, value):
         parts = urlsplit(value)
         if parts.password:
             return value.replace(f":{parts.password}@", ":••••@")
+    # Lists and tables as written in the environment, not as Python shows them.
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={item}" for key, item in value.items())
     return str(value)
 
 

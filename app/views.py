@@ -1,6 +1,7 @@
 """The pages of the signed-in app."""
 
 import functools
+import re
 import time
 
 from flask import Blueprint
@@ -12,6 +13,8 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from markupsafe import Markup
+from markupsafe import escape
 
 from app.auth import flow
 from app.auth import tokens
@@ -42,6 +45,18 @@ LINKS = {
 def links():
     """Give templates the header's links, built once per script root rather than per page."""
     return {"links": links_under(request.script_root)}
+
+
+@bp.app_template_filter("counted")
+def counted(number, noun):
+    """Say how many of a thing: "1 case", "2 cases"."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+@bp.app_template_filter("breakable")
+def breakable(text):
+    """Let an id break after _ . - / (never mid-word), as a table cell narrows."""
+    return Markup(re.sub(r"([_./-])", r"\1<wbr>", str(escape(text))))
 
 
 @functools.lru_cache(maxsize=8)

@@ -141,12 +141,17 @@ class Invocation:
         }
 
 
+def typed(text):
+    """Return a textarea's text as typed: browsers send its line breaks as CRLF."""
+    return text.replace("\r\n", "\n")
+
+
 def read_invoke_form(form):
     """Read and check an invoke form; unknown fields (account, URL, Authorization) are ignored."""
     names, values = form.getlist("header_name"), form.getlist("header_value")
     rows = [(n.strip(), v) for n, v in zip(names, values, strict=False) if n.strip() or v]
     checked = Invocation(
-        payload_text=form.get("payload", ""),
+        payload_text=typed(form.get("payload", "")),
         headers=rows,
         skill_id=form.get("skill_id", "").strip(),
         event_source=form.get("event_source", "").strip(),

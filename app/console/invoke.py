@@ -53,6 +53,10 @@ def shown(value):
         return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+# The codes for "no (deployed) function with this UUID" (V1, V2).
+MISSING_CODES = ("com.liveperson.faas.es.missinglambda", "com.liveperson.faas.function.not-found")
+
+
 def failed(entry, error):
     """Describe a refused or failed invocation in the entry."""
     logs = getattr(error, "error_logs", [])
@@ -62,10 +66,11 @@ def failed(entry, error):
         advice = advice.replace(FUNCTIONS_UI_LOGS, LOGS_BELOW)
     explanation = error.explanation
     if error.status == 404 and entry["kind"] == "function":
-        explanation = (
-            f"No function with this UUID is deployed on account "
-            f"{current_app.config['LP_ACCOUNT_ID']}. {explanation}"
-        )
+        account = current_app.config["LP_ACCOUNT_ID"]
+        missing = f"No function with this UUID is deployed on account {account}."
+        # Those codes' own explanation says the same without the account: say it once.
+        same = getattr(error, "code", None) in MISSING_CODES
+        explanation = missing if same else f"{missing} {explanation}"
     if error.status == 403:
         session[NO_INVOKE_KEY] = True
     entry.update(

@@ -1,5 +1,6 @@
 """Each user's invocation history and saved payloads: pages, export and import."""
 
+import datetime
 import json
 import time
 from urllib.parse import urlencode
@@ -21,6 +22,7 @@ from app.console import gateway
 from app.console.views import from_entry
 from app.console.views import page_for
 from app.console.views import userdata
+from app.views import counted
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.inputs import UUID
 
@@ -59,6 +61,12 @@ def page_of(kind, target, **params):
     if kind == "function":
         return url_for("console.function", uuid=target, **params)
     return url_for("console.event", event_id=target, **params)
+
+
+def iso_time(epoch):
+    """Write a time as ISO 8601 in UTC, as exports show it."""
+    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def download(data, filename):
@@ -137,7 +145,11 @@ def entry(entry_id):
 @login_required
 def export_history():
     """Download this user's history as JSON."""
-    return download(userdata().invocations(g.user["sub"]), "invocation-history.json")
+    entries = [
+        {**e, "at": iso_time(e["at"]), "payload": forms.typed(e["payload"])}
+        for e in userdata().invocations(g.user["sub"])
+    ]
+    return download(entries, "invocation-history.json")
 
 
 @bp.post("/payloads")
@@ -146,7 +158,7 @@ def save_payload():
     """Save the form's payload under a name, for this function or event."""
     kind, target = target_of(request.form) or abort(400)
     name = forms.check_name(request.form.get("name"))
-    text = request.form.get("payload", "")
+    text = forms.typed(request.form.get("payload", ""))
     back = page_of(kind, target)
     if name is None:
         flash("Give the payload a name (at most 80 characters) to save it.")
@@ -214,7 +226,8 @@ def export_payloads():
         {"kind": p["kind"], "target": p["target"], "name": p["name"], "payload": p["payload"]}
         for p in userdata().payloads(g.user["sub"])
     ]
-    return download({"savedPayloads": items, "exportedAt": int(time.time())}, "payloads.json")
+    exported = {"savedPayloads": items, "exportedAt": iso_time(time.time())}
+    return download(exported, "payloads.json")
 
 
 @bp.post("/payloads/import")
@@ -239,7 +252,7 @@ def import_payloads():
             problems.append(f"entry {number} {exc}")
     # Every entry is checked before any is written, and they are written together.
     userdata().save_payloads(g.user["sub"], checked)
-    text = f"Imported {len(checked)} saved payloads"
+    text = f"Imported {counted(len(checked), 'saved payload')}"
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):

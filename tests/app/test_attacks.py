@@ -188,7 +188,7 @@ def test_bad_import_entries_are_named_and_never_stored(app, browser):
     page = import_file(browser, app, body)
     text = visible_text(page)
     assert page.status_code == 200
-    assert "Imported 1 saved payloads; skipped 5 invalid" in text
+    assert "Imported 1 saved payload; skipped 5 invalid" in text
     assert "entry 2 nests deeper than 64 levels" in text
     assert "entry 3 needs a name of 1 to 80 characters" in text
     assert "entry 4 (raw): the payload is not valid JSON: it holds a lone UTF-16 surrogate" in text

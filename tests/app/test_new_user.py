@@ -1,11 +1,17 @@
 """What a new user tripped over (issue 21), through HTTP against the sandbox."""
 
+import json
+import re
+from urllib.parse import urlsplit
+
 from app import create_app
+from sandbox import functions as demo
 from sandbox.directory import USERS
 from tests.support import ROOT
 from tests.support import Browser
 from tests.support import Served
 from tests.support import captured_callback
+from tests.support import invoke
 from tests.support import visible_text
 
 
@@ -73,3 +79,60 @@ def test_the_readme_and_the_app_agree_on_who_may_use_suites(app, browser):
         browser.get(f"{app.url}/suites"), {"name": "Mine"}, action="/suites"
     )
     assert created.status_code == 200 and "<h1>Mine</h1>" in created.text
+
+
+def test_counts_are_singular_for_one(app, browser):
+    browser.sign_in(app.url, "agent")
+    created = browser.form_post(
+        browser.get(f"{app.url}/suites"), {"name": "One"}, action="/suites"
+    )
+    case = {"name": "greets", "function": demo.GREETING, "payload": {"name": "Ana"}}
+    suite = json.dumps({"name": "One", "cases": [case]})
+    saved = browser.form_post(
+        created, {"suite": suite}, action=f"{urlsplit(created.url).path}/edit"
+    )
+    text = visible_text(saved)
+    assert "Run 1 case" in text and "Run 1 cases" not in text
+    assert "with 1 case." in text
+    exported = browser.get(f"{app.url}/suites/export").content
+    imported = browser.post(
+        f"{app.url}/suites/import",
+        data={"csrf_token": browser.csrf(saved)},
+        files={"file": ("suites.json", exported)},
+        headers={"Origin": app.url},
+    )
+    assert "Imported 1 suite." in visible_text(imported)
+
+
+def test_the_admin_check_shows_settings_as_written_not_python_reprs(app, browser):
+    browser.sign_in(app.url, "admin")
+    text = visible_text(browser.get(f"{app.url}/admin/check"))
+    assert "127.0.0.1/32, ::1/128" in text
+    assert "IPv4Network" not in text and "[" not in text.split("METRICS_ALLOW")[1][:40]
+
+
+def test_a_missing_function_is_explained_once(app, browser):
+    browser.sign_in(app.url, "agent")
+    text = visible_text(invoke(browser, app, "00000000-0000-4000-8000-000000000000"))
+    assert text.count("No function with this UUID is deployed on account") == 1
+    assert "exists on this account" not in text
+
+
+def test_the_sign_in_again_page_is_not_called_an_error(app, browser):
+    browser.sign_in(app.url, "agent")
+    page = browser.get(f"{app.url}/functions/{demo.ECHO}")
+    browser.form_post(browser.get(f"{app.url}/"), {}, action="/logout")
+    again = browser.form_post(page, {"payload": "{}"}, action=f"/functions/{demo.ECHO}")
+    text = visible_text(again)
+    assert "Sign in again" in text
+    assert "Error 400" not in text and "Error 401" not in text
+
+
+def test_the_history_export_writes_what_was_typed_and_iso_times(app, browser):
+    browser.sign_in(app.url, "agent")
+    invoke(browser, app, demo.ECHO, '{\r\n  "a": 1\r\n}')
+    (entry,) = browser.get(f"{app.url}/history/export").json()
+    assert entry["payload"] == '{\n  "a": 1\n}'
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["at"])
+    saved = browser.get(f"{app.url}/payloads/export").json()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", saved["exportedAt"])

@@ -52,3 +52,74 @@ def test_a_bad_suite_edit_shows_an_error_summary_at_the_top_with_the_focus(
     link.click()
     expect(page.locator("textarea#suite")).to_be_in_viewport()
     assert axe.serious_violations(page, axe_script) == []
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+# Lines of an element's text that start in the middle of a word (not after _ . - / or a space).
+MID_WORD_BREAKS = """element => {
+  const broken = [];
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.data;
+    let top = null;
+    for (let i = 0; i < text.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (!rect || !text[i].trim()) continue;
+      if (top !== null && rect.top > top + 2 && /[A-Za-z0-9]/.test(text[i - 1] || "")) {
+        broken.push(text.slice(0, i) + "|" + text.slice(i));
+      }
+      top = rect.top;
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.signed_in
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_event_ids_never_break_mid_word_in_tables(page, viewport):
+    page.set_viewport_size(viewport)
+    pages.invoke(page, f"/events/{pages.EVENT}")
+    for path, cells in (("/functions", "td.event"), ("/history", "table.list td")):
+        page.goto(path)
+        for cell in page.locator(cells).all():
+            assert cell.evaluate(MID_WORD_BREAKS) == [], (path, cell.inner_text())
+
+
+@pytest.mark.signed_in
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_the_open_field_shows_its_whole_placeholder(page, viewport):
+    page.set_viewport_size(viewport)
+    page.goto("/functions")
+    field = page.locator("input[name=open]")
+    room, needed = field.evaluate(
+        """input => {
+            const style = getComputedStyle(input);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = style.font;
+            const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+            return [input.clientWidth - padding, context.measureText(input.placeholder).width];
+        }"""
+    )
+    assert needed <= room
+
+
+@pytest.mark.signed_in
+def test_the_phone_view_has_no_ctrl_enter_hint(page):
+    page.goto(f"/functions/{pages.GREETING}")
+    hint = page.get_by_text("Ctrl+Enter (⌘+Enter) invokes")
+    expect(hint).to_be_visible()
+    page.set_viewport_size(PHONE)
+    expect(hint).to_be_hidden()
+
+
+@pytest.mark.signed_in
+def test_each_copy_button_has_its_own_name(page):
+    result = pages.invoke(page, f"/functions/{pages.GREETING}", {"name": "Ana"})
+    result.get_by_text("Copy as curl / Python / Node").click()
+    for name in ("curl command", "Python script", "Node script", "response"):
+        expect(result.get_by_role("button", name=f"Copy the {name}", exact=True)).to_be_visible()

@@ -150,7 +150,7 @@ def test_export_and_import_with_per_entry_errors(app, agent):
     listing = agent.get(f"{app.url}/suites")
     imported = post_file(agent, listing, json.dumps(data).encode())
     text = html.unescape(imported.text)
-    assert "Imported 1 suites." in text
+    assert "Imported 1 suite." in text
     assert 'Not imported: suite 2: "Broken": case 1: "function" is not a valid UUID' in text
     assert "Copy" in visible_text(agent.get(f"{app.url}/suites"))
 
