@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import secrets
 import time
 from urllib.parse import urlencode
 
@@ -9,6 +10,7 @@ import msgspec
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -30,6 +32,7 @@ bp = Blueprint("history", __name__)
 
 MAX_IMPORT = 500
 MAX_PROBLEMS_SHOWN = 5
+PENDING_IMPORT_TTL = 15 * 60  # seconds an import waits for "replace or keep"
 
 
 @bp.app_template_filter("datetime")
@@ -250,16 +253,91 @@ def import_payloads():
             checked.append(valid_import(item))
         except ValueError as exc:
             problems.append(f"entry {number} {exc}")
+    if not sort_import(checked)[1]:
+        return finish(checked, problems)
+    # Same names, other payloads: ask first. The checked file waits server-side, and the
+    # question is its own page (GET), so Back and reload never post the file again.
+    pending_id = secrets.token_urlsafe(12)
+    pending = {"items": checked, "problems": problems}
+    current_app.extensions["store"].set(pending_key(pending_id), pending, PENDING_IMPORT_TTL)
+    return redirect(url_for("history.confirm_import", pending_id=pending_id), 303)
+
+
+def pending_key(pending_id):
+    return f"payload-import:{g.user['sub']}:{pending_id}"
+
+
+def sort_import(items):
+    """Split imported items into new names, names saved with another payload, and the rest."""
+    sub = g.user["sub"]
+    saved = {(p["kind"], p["target"], p["name"]): p["payload"] for p in userdata().payloads(sub)}
+    added = [item for item in items if tuple(item[:3]) not in saved]
+    clashing = [item for item in items if saved.get(tuple(item[:3]), item[3]) != item[3]]
+    return added, clashing, len(items) - len(added) - len(clashing)
+
+
+def listed(items):
+    """Name a few payloads: “a”, “b” and 3 more."""
+    names = [f"“{item[2]}”" for item in items[:MAX_PROBLEMS_SHOWN]]
+    more = len(items) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more else "")
+
+
+def finish(items, problems, keep=False):
+    """Save imported payloads (not those replacing saved ones if `keep`); say what happened."""
+    added, clashing, same = sort_import(items)
     # Every entry is checked before any is written, and they are written together.
-    userdata().save_payloads(g.user["sub"], checked)
-    text = f"Imported {counted(len(checked), 'saved payload')}"
+    written = added if keep else added + clashing
+    userdata().save_payloads(g.user["sub"], [tuple(item) for item in written])
+    said = [f"Added {counted(len(added), 'saved payload')}" + (": " if added else "")]
+    said[0] += listed(added)
+    if clashing:
+        verb = "kept your saved" if keep else "replaced"
+        said.append(f"{verb} {counted(len(clashing), 'payload')} of that name: {listed(clashing)}")
+    if same:
+        said.append(f"{counted(same, 'payload')} already saved as it is")
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):
             shown.append(f"and {len(problems) - len(shown)} more")
-        text += f"; skipped {len(problems)} invalid: " + "; ".join(shown)
-    flash(text + ".")
+        said.append(f"skipped {len(problems)} invalid: " + "; ".join(shown))
+    flash("; ".join(said) + ".")
     return redirect(url_for("history.payloads"), 303)
+
+
+@bp.get("/payloads/import/<pending_id>")
+@login_required
+def confirm_import(pending_id):
+    """Ask whether imported payloads replace saved ones of the same name."""
+    pending = current_app.extensions["store"].get(pending_key(pending_id))
+    if pending is None:
+        flash("That import is done or has expired: import the file again to see it.")
+        return redirect(url_for("history.payloads"), 303)
+    added, clashing, same = sort_import(pending["items"])
+    return render_template(
+        "history/import.html",
+        pending_id=pending_id,
+        added=added,
+        clashing=clashing,
+        same=same,
+        problems=pending["problems"],
+    )
+
+
+@bp.post("/payloads/import/<pending_id>")
+@login_required
+def finish_import(pending_id):
+    """Import what the confirmation page chose: replace the saved payloads, or keep them."""
+    choice = request.form.get("choice")
+    if choice not in ("replace", "keep"):
+        abort(400)
+    store = current_app.extensions["store"]
+    pending = store.get(pending_key(pending_id))
+    if pending is None:
+        flash("That import is done or has expired: import the file again to see it.")
+        return redirect(url_for("history.payloads"), 303)
+    store.delete(pending_key(pending_id))
+    return finish(pending["items"], pending["problems"], keep=choice == "keep")
 
 
 def valid_import(item):

@@ -162,7 +162,7 @@ def test_an_import_file_nested_400000_deep_is_refused_plainly(app, browser):
     deep = '{"savedPayloads": ' + "[" * 400_000 + "]" * 400_000 + "}"
     page = import_file(browser, app, deep)
     assert page.status_code == 200
-    assert "Imported 0 saved payloads; skipped 1 invalid: entry 1 is not an object" in page.text
+    assert "Added 0 saved payloads; skipped 1 invalid: entry 1 is not an object" in page.text
     bare = import_file(browser, app, "[" * 400_000 + "]" * 400_000)
     assert "That file is not a saved-payloads export" in bare.text
     pages_still_answer(browser, app)
@@ -188,7 +188,7 @@ def test_bad_import_entries_are_named_and_never_stored(app, browser):
     page = import_file(browser, app, body)
     text = visible_text(page)
     assert page.status_code == 200
-    assert "Imported 1 saved payload; skipped 5 invalid" in text
+    assert "Added 1 saved payload: “" in text and "; skipped 5 invalid" in text
     assert "entry 2 nests deeper than 64 levels" in text
     assert "entry 3 needs a name of 1 to 80 characters" in text
     assert "entry 4 (raw): the payload is not valid JSON: it holds a lone UTF-16 surrogate" in text

@@ -4,6 +4,8 @@ import json
 import re
 from urllib.parse import urlsplit
 
+import pytest
+
 from app import create_app
 from sandbox import functions as demo
 from sandbox.directory import USERS
@@ -136,3 +138,66 @@ def test_the_history_export_writes_what_was_typed_and_iso_times(app, browser):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["at"])
     saved = browser.get(f"{app.url}/payloads/export").json()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", saved["exportedAt"])
+
+
+def import_payloads(browser, app, items):
+    """Upload a saved-payloads export as the Import form does; return the page it lands on."""
+    listing = browser.get(f"{app.url}/payloads")
+    return browser.post(
+        f"{app.url}/payloads/import",
+        data={"csrf_token": browser.csrf(listing)},
+        files={"file": ("payloads.json", json.dumps({"savedPayloads": items}))},
+        headers={"Origin": app.url},
+    )
+
+
+def saved_payloads(browser, app):
+    exported = browser.get(f"{app.url}/payloads/export").json()["savedPayloads"]
+    return {item["name"]: item["payload"] for item in exported}
+
+
+@pytest.mark.parametrize("choice", ["replace", "keep"])
+def test_importing_asks_before_replacing_and_says_what_it_did(app, browser, choice):
+    browser.sign_in(app.url, "agent")
+    mine = {"kind": "function", "target": demo.ECHO}
+    import_payloads(
+        browser,
+        app,
+        [{**mine, "name": "a", "payload": '{"a": 1}'}, {**mine, "name": "b", "payload": "{}"}],
+    )
+    file = [
+        {**mine, "name": "a", "payload": '{"a": 2}'},  # same name, another payload
+        {**mine, "name": "b", "payload": "{}"},  # the same
+        {**mine, "name": "c", "payload": '{"c": 3}'},  # new
+    ]
+    question = import_payloads(browser, app, file)
+    assert question.status_code == 200
+    assert question.history and question.history[0].status_code == 303  # a page of its own
+    text = visible_text(question)
+    assert "Replace saved payloads?" in text
+    assert "Same name, another payload “a”" in text and "New, added either way “c”" in text
+    assert saved_payloads(browser, app) == {"a": '{"a": 1}', "b": "{}"}  # nothing yet
+    assert browser.get(question.url).status_code == 200  # reloading only asks again
+    done = browser.form_post(question, {"choice": choice}, action=urlsplit(question.url).path)
+    said = visible_text(done)
+    assert "Added 1 saved payload: “c”" in said
+    assert "1 payload already saved as it is" in said
+    if choice == "replace":
+        assert "replaced 1 payload of that name: “a”" in said
+        assert saved_payloads(browser, app) == {"a": '{"a": 2}', "b": "{}", "c": '{"c": 3}'}
+    else:
+        assert "kept your saved 1 payload of that name: “a”" in said
+        assert saved_payloads(browser, app) == {"a": '{"a": 1}', "b": "{}", "c": '{"c": 3}'}
+    again = browser.get(question.url)
+    assert "That import is done or has expired" in visible_text(again)
+
+
+def test_a_pending_import_is_its_users_alone(app, browser):
+    browser.sign_in(app.url, "agent")
+    mine = {"kind": "function", "target": demo.ECHO, "name": "a"}
+    import_payloads(browser, app, [{**mine, "payload": "{}"}])
+    question = import_payloads(browser, app, [{**mine, "payload": '{"x": 1}'}])
+    other = Browser()
+    other.sign_in(app.url, "developer")
+    assert "That import is done or has expired" in visible_text(other.get(question.url))
+    assert "Replace saved payloads?" in visible_text(browser.get(question.url))
