@@ -109,6 +109,7 @@ def send(kind, target, name, form, call):
 def page_for(template, entry, **context):
     """Render an invoke page (or a history entry's), with the result's snippets when shown."""
     if entry:
+        entry = invoke.with_whole(entry)
         context.update(snippets.for_entry(entry))
     saved = userdata().payloads(g.user["sub"], context["kind"], context["target"])
     context.setdefault("action", request.path)

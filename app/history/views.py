@@ -21,6 +21,7 @@ from flask import url_for
 from app.auth.views import login_required
 from app.console import forms
 from app.console import gateway
+from app.console import invoke
 from app.console.views import from_entry
 from app.console.views import page_for
 from app.console.views import userdata
@@ -141,6 +142,34 @@ def entry(entry_id):
         action=page,
         page=page,
         again=f"{page}?{urlencode({'from': found['id']})}",
+    )
+
+
+@bp.get("/history/<entry_id>/response")
+@login_required
+def download_response(entry_id):
+    """Download an invocation's response as a file: whole while it is kept whole."""
+    found = userdata().invocation(g.user["sub"], entry_id)
+    if found is None:
+        abort(404)
+    found = invoke.with_whole(found)
+    if found["kind"] == "function":
+        body = found.get("response") or ""
+    else:
+        rows = [
+            {"uuid": r["uuid"], "name": r["name"], "result": r["result"]} for r in found["rows"]
+        ]
+        body = json.dumps(rows, indent=2, ensure_ascii=False)
+    try:
+        json.loads(body)
+    except ValueError:
+        mimetype, suffix = "text/plain", "txt"
+    else:
+        mimetype, suffix = "application/json", "json"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="response-{entry_id}.{suffix}"'},
     )
 
 
