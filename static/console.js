@@ -10,10 +10,19 @@
   document.querySelectorAll("textarea[data-json]").forEach(function (area) {
     var message = document.getElementById("payload-error");
     function check() {
-      try {
-        if (bytes(area.value) > MAX_PAYLOAD_BYTES) {
-          throw new Error("the payload is larger than 256 KB, the most the gateway accepts");
+      var size = bytes(area.value);
+      if (size > MAX_PAYLOAD_BYTES) {
+        // Too large is not invalid: say it as the server does.
+        area.setAttribute("aria-invalid", "true");
+        if (message) {
+          message.textContent = "The payload is larger than 256 KB, the most the gateway accepts (" +
+            size.toLocaleString("en-US") + " bytes): send a smaller one.";
+          message.dataset.live = "1";
+          message.hidden = false;
         }
+        return;
+      }
+      try {
         JSON.parse(area.value);
         area.removeAttribute("aria-invalid");
         if (message && message.dataset.live) { message.hidden = true; }

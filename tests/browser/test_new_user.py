@@ -1,5 +1,7 @@
 """What a new user tripped over (issue 21), in Debian's chromium."""
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -123,3 +125,15 @@ def test_each_copy_button_has_its_own_name(page):
     result.get_by_text("Copy as curl / Python / Node").click()
     for name in ("curl command", "Python script", "Node script", "response"):
         expect(result.get_by_role("button", name=f"Copy the {name}", exact=True)).to_be_visible()
+
+
+@pytest.mark.signed_in
+def test_the_size_check_calls_a_big_payload_too_large_not_invalid(page):
+    page.goto(f"/functions/{pages.ECHO}")
+    area = page.get_by_label("Payload (JSON)")
+    area.fill(json.dumps({"blob": "x" * 300_000}))
+    message = page.locator("#payload-error")
+    expect(message).to_contain_text("The payload is larger than 256 KB, the most the gateway")
+    expect(message).not_to_contain_text("Not valid JSON")
+    area.fill('{"a": ')
+    expect(message).to_contain_text("Not valid JSON yet")
