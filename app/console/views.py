@@ -120,20 +120,29 @@ def page_for(template, entry, **context):
 @login_required
 def functions():
     """List the account's functions, filtered by state, event and name; open any UUID."""
-    typed = request.args.get("open")
-    if typed is not None:
-        # A UUID, or a Functions UI or gateway URL with one in it.
-        found = ANY_UUID.search(typed[:2048])
-        if found:
-            return redirect(url_for("console.function", uuid=found.group(0).lower()))
-        flash("No function UUID there: paste a UUID or a Functions UI or gateway URL with one.")
+    opened = (request.args.get("open") or "")[:2048]
+    # A UUID, or a Functions UI or gateway URL with one in it.
+    found = ANY_UUID.search(opened)
+    if found:
+        return redirect(url_for("console.function", uuid=found.group(0).lower()))
     state = request.args.get("state", "")
     event = request.args.get("event", "").strip()[:128]
     name = request.args.get("name", "").strip()[:128]
     try:
         found = gateway.functions()
     except FaaSError as error:
-        return problem(error, "list the account's functions", "console/functions.html")
+        if opened:
+            flash(NOT_OPENED)
+        return problem(
+            error, "list the account's functions", "console/functions.html", opened=opened
+        )
+    if opened.strip():
+        named = by_name(found, opened.strip())
+        if len(named) == 1:
+            return redirect(url_for("console.function", uuid=named[0]["uuid"]))
+        if named:
+            return redirect(url_for("console.functions", name=opened.strip()))
+        flash(NOT_OPENED)
     listed = [
         f
         for f in found
@@ -153,8 +162,25 @@ def functions():
         pages=pages,
         first=(page - 1) * PAGE_SIZE + 1,
         filters={"state": state, "event": event, "name": name},
+        opened=opened,
         states=STATES,
         invocable=INVOCABLE,
+    )
+
+
+NOT_OPENED = (
+    "No function has that UUID or name: paste a UUID, a Functions UI or gateway URL with one, "
+    "or (part of) a function's name."
+)
+
+
+def by_name(functions, typed):
+    """Return the functions a typed name means: the one named exactly so, else those whose
+    name contains it."""
+    wanted = typed.lower()
+    exact = [f for f in functions if (f["name"] or "").lower() == wanted]
+    return (
+        exact if len(exact) == 1 else [f for f in functions if wanted in (f["name"] or "").lower()]
     )
 
 
@@ -172,6 +198,8 @@ def function(uuid):
     context = {"function": found, "listed": listed, "refused": refused, "kind": "function"}
     context["target"] = uuid
     context["invocable"] = INVOCABLE
+    # A listed function that is not deployed opens read-only: the page says why.
+    context["readonly"] = listed and found["state"] not in INVOCABLE
     if request.method == "GET":
         form = prefill("function", uuid, sample_payload(found))
         return page_for("console/function.html", None, form=form, **context)
@@ -204,7 +232,9 @@ def events():
         if forms.check_event_id(typed.strip()):
             return redirect(url_for("console.event", event_id=typed.strip()))
         error = "An event id is 1 to 128 letters, digits, and _ . : - characters."
-        return render_template("console/events.html", events=catalogue.EVENTS, error=error), 400
+        return render_template(
+            "console/events.html", events=catalogue.EVENTS, error=error, typed=typed
+        ), 400
     found = implemented.check([e.event_id for e in catalogue.EVENTS])
     return render_template(
         "console/events.html", events=catalogue.EVENTS, error=None, implemented=found

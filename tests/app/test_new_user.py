@@ -12,6 +12,7 @@ from sandbox.directory import USERS
 from tests.support import ROOT
 from tests.support import Browser
 from tests.support import Served
+from tests.support import calls
 from tests.support import captured_callback
 from tests.support import invoke
 from tests.support import visible_text
@@ -201,3 +202,40 @@ def test_a_pending_import_is_its_users_alone(app, browser):
     other.sign_in(app.url, "developer")
     assert "That import is done or has expired" in visible_text(other.get(question.url))
     assert "Replace saved payloads?" in visible_text(browser.get(question.url))
+
+
+def test_open_a_function_by_name_and_keep_a_rejected_entry(app, browser):
+    browser.sign_in(app.url, "agent")
+    opened = browser.get(f"{app.url}/functions", params={"open": "greeting"})
+    assert opened.url == f"{app.url}/functions/{demo.GREETING}"
+    several = browser.get(f"{app.url}/functions", params={"open": "lookup"})
+    assert several.url == f"{app.url}/functions?name=lookup"
+    text = visible_text(several)
+    assert "Order lookup" in text and "Customer lookup" in text and "Greeting" not in text
+    rejected = browser.get(f"{app.url}/functions", params={"open": "no such thing"})
+    assert "No function has that UUID or name" in visible_text(rejected)
+    assert 'name="open"' in rejected.text and 'value="no such thing"' in rejected.text
+
+
+def test_a_rejected_event_id_stays_in_the_field(app, browser):
+    browser.sign_in(app.url, "agent")
+    rejected = browser.get(f"{app.url}/events", params={"event_id": "not an id!"})
+    assert rejected.status_code == 400
+    assert 'value="not an id!"' in rejected.text and 'aria-invalid="true"' in rejected.text
+
+
+def test_the_list_shows_each_uuid_and_a_draft_opens_read_only(app, sandbox, browser):
+    browser.sign_in(app.url, "agent")
+    listing = browser.get(f"{app.url}/functions")
+    for function in demo.DEMO:
+        assert f'<code id="uuid-{function.uuid}">{function.uuid}</code>' in listing.text
+        assert f'href="/functions/{function.uuid}"' in listing.text  # drafts included
+    assert 'aria-label="Copy the UUID of Greeting"' in listing.text
+    draft = browser.get(f"{app.url}/functions/{demo.DRAFT}")
+    assert draft.status_code == 200
+    assert "so it cannot be invoked: you can read it here" in visible_text(draft)
+    assert re.search(
+        r'<button type="submit" class="primary"[^>]* disabled[^>]*>Invoke', draft.text
+    )
+    refused = invoke(browser, app, demo.DRAFT)
+    assert refused.status_code == 400 and calls(sandbox, "invoke") == 0
