@@ -127,6 +127,8 @@ class Invocation:
     event_source: str = ""
     payload: object = None
     errors: dict = field(default_factory=dict)
+    # Whose token invokes: "user" or "app" (admins only); kept wherever the form comes back.
+    invoke_as: str = "user"
 
     def header_dict(self):
         """Return the header rows that have a name, as a dict."""
@@ -155,6 +157,7 @@ def read_invoke_form(form):
         headers=rows,
         skill_id=form.get("skill_id", "").strip(),
         event_source=form.get("event_source", "").strip(),
+        invoke_as="app" if form.get("invoke_as") == "app" else "user",
     )
     errors = checked.errors
     try:

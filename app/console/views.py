@@ -76,7 +76,11 @@ def whole(text):
 def from_entry(entry):
     """Return the invoke form an invocation in the history was sent with."""
     return forms.Invocation(
-        whole(entry["payload"]) or "{}", entry["headers"], entry["skill_id"], entry["event_source"]
+        whole(entry["payload"]) or "{}",
+        entry["headers"],
+        entry["skill_id"],
+        entry["event_source"],
+        invoke_as=entry.get("token") or "user",
     )
 
 
