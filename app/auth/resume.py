@@ -1,7 +1,10 @@
-"""Kept forms: an invoke form sent as its user's session ended is put back after signing in."""
+"""Kept forms: an invoke form sent as its user's session ended is put back after signing in,
+and one that was not invoked (a save that asks first, or fails) comes back on its page."""
 
+import secrets
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask import g
 from flask import request
 from flask import session
@@ -45,3 +48,27 @@ def take_pending_form():
         return None
     session.pop("pending_form")
     return pending["fields"] if pending.get("sub") == g.user["sub"] else None
+
+
+# Seconds a typed form waits server-side for its page (reload and Back show it again).
+TYPED_TTL = 3600
+
+
+def keep_typed(form):
+    """Keep a posted invoke form server-side, for its page to show again; return its id."""
+    typed_id = secrets.token_urlsafe(12)
+    fields = [[k, v] for k, v in form.items(multi=True) if k not in ("csrf_token", "replace")]
+    current_app.extensions["store"].set(typed_key(typed_id), {"fields": fields}, TYPED_TTL)
+    return typed_id
+
+
+def typed_fields(typed_id):
+    """Return the fields of a form this user's browser kept as `typed_id`, or None."""
+    if not typed_id:
+        return None
+    found = current_app.extensions["store"].get(typed_key(typed_id))
+    return found["fields"] if found else None
+
+
+def typed_key(typed_id):
+    return f"typed-form:{g.user['sub']}:{typed_id}"

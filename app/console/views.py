@@ -15,6 +15,7 @@ from flask import url_for
 from werkzeug.datastructures import MultiDict
 
 from app.auth.resume import take_pending_form
+from app.auth.resume import typed_fields
 from app.auth.views import login_required
 from app.console import as_app
 from app.console import events as catalogue
@@ -91,6 +92,9 @@ def prefill(kind, target, default):
     if pending is not None:
         flash("What you typed is back; press Invoke to send it.")
         return forms.read_invoke_form(MultiDict(pending))
+    typed = typed_fields(request.args.get("typed"))
+    if typed is not None:
+        return forms.read_invoke_form(MultiDict(typed))
     sub = g.user["sub"]
     entry_id, saved = request.args.get("from"), request.args.get("saved")
     if entry_id:

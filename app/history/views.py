@@ -18,6 +18,8 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from app.auth.resume import keep_typed
+from app.auth.resume import typed_fields
 from app.auth.views import login_required
 from app.console import forms
 from app.console import gateway
@@ -191,33 +193,47 @@ def save_payload():
     kind, target = target_of(request.form) or abort(400)
     name = forms.check_name(request.form.get("name"))
     text = forms.typed(request.form.get("payload", ""))
-    back = page_of(kind, target)
     if name is None:
         flash("Give the payload a name (at most 80 characters) to save it.")
-        return redirect(back, 303)
+        return redirect(page_of(kind, target, typed=keep_typed(request.form)), 303)
     try:
         forms.parse_payload(text)
     except forms.PayloadTooLarge as exc:
         flash(f"Not saved: {exc}.")
-        return redirect(back, 303)
+        return redirect(page_of(kind, target, typed=keep_typed(request.form)), 303)
     except forms.PayloadError as exc:
         flash(f"Not saved: the payload is not valid JSON: {exc}.")
-        return redirect(back, 303)
+        return redirect(page_of(kind, target, typed=keep_typed(request.form)), 303)
     existing = {p["name"] for p in userdata().payloads(g.user["sub"], kind, target)}
     if name in existing and request.form.get("replace") != "yes":
-        # Ask first; the page carries the payload, so nothing typed is lost either way.
-        return render_template(
-            "history/confirm.html",
-            action="replace",
-            kind=kind,
-            target=target,
-            name=name,
-            payload=text,
-            back=back,
-        )
+        # Ask first, on a page of its own (GET): Back and reload never post again, and what
+        # was typed waits server-side for "Keep the old one".
+        typed_id = keep_typed(request.form)
+        return redirect(url_for("history.confirm_replace", typed_id=typed_id), 303)
     userdata().save_payload(g.user["sub"], kind, target, name, text)
     flash(f"Saved the payload as “{name}”.")
     return redirect(page_of(kind, target, saved=name), 303)
+
+
+@bp.get("/payloads/replace/<typed_id>")
+@login_required
+def confirm_replace(typed_id):
+    """Ask before saving over a payload of the same name; keeping it brings the form back."""
+    fields = typed_fields(typed_id)
+    if fields is None:
+        flash("That question has expired: save the payload again.")
+        return redirect(url_for("history.payloads"), 303)
+    form = dict(fields)
+    kind, target = target_of(form) or abort(400)
+    return render_template(
+        "history/confirm.html",
+        action="replace",
+        kind=kind,
+        target=target,
+        name=form.get("name", ""),
+        payload=forms.typed(form.get("payload", "")),
+        back=page_of(kind, target, typed=typed_id),
+    )
 
 
 @bp.get("/payloads/delete")

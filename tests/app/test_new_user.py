@@ -1,5 +1,6 @@
 """What a new user tripped over (issue 21), through HTTP against the sandbox."""
 
+import html
 import json
 import re
 from urllib.parse import urlsplit
@@ -239,3 +240,39 @@ def test_the_list_shows_each_uuid_and_a_draft_opens_read_only(app, sandbox, brow
     )
     refused = invoke(browser, app, demo.DRAFT)
     assert refused.status_code == 400 and calls(sandbox, "invoke") == 0
+
+
+def save_payload(browser, app, page, fields):
+    """Press Save payload on an invoke page (its button posts the form to /payloads)."""
+    data = {"csrf_token": browser.csrf(page), **fields}
+    return browser.post(f"{app.url}/payloads", data=data, headers={"Origin": app.url})
+
+
+def test_keep_the_old_one_brings_back_what_was_typed_and_back_never_reposts(app, browser):
+    browser.sign_in(app.url, "agent")
+    page = browser.get(f"{app.url}/functions/{demo.ECHO}")
+    save = {"kind": "function", "target": demo.ECHO, "name": "case"}
+    save_payload(browser, app, page, {**save, "payload": '{"v": 1}'})
+    invoke(browser, app, demo.ECHO, '{"invoked": true}')
+    page = browser.get(f"{app.url}/functions/{demo.ECHO}")
+    typed = {"payload": '{\r\n  "v": 2\r\n}', "header_name": "X-Team", "header_value": "blue"}
+    question = save_payload(browser, app, page, {**save, **typed})
+    # The question is a page of its own: reached by a 303, so Back and reload are plain GETs.
+    assert question.history[0].status_code == 303 and question.request.method == "GET"
+    assert "Replace the saved payload “case”?" in visible_text(question)
+    assert browser.get(question.url).status_code == 200
+    keep = re.search(r'<a class="button" href="([^"]+)">Keep the old one', question.text)[1]
+    kept = browser.get(app.url + html.unescape(keep))
+    assert '{\n  "v": 2\n}</textarea>' in html.unescape(kept.text)
+    assert 'value="X-Team"' in kept.text and 'value="blue"' in kept.text
+    assert saved_payloads(browser, app) == {"case": '{"v": 1}'}
+    assert '"v": 2' in html.unescape(browser.get(kept.url).text)  # a reload keeps it too
+
+
+def test_a_refused_save_brings_back_what_was_typed(app, browser):
+    browser.sign_in(app.url, "agent")
+    page = browser.get(f"{app.url}/functions/{demo.ECHO}")
+    sent = {"kind": "function", "target": demo.ECHO, "name": "", "payload": '{"mine": 1}'}
+    back = save_payload(browser, app, page, sent)
+    assert "Give the payload a name" in visible_text(back)
+    assert '{"mine": 1}</textarea>' in html.unescape(back.text)
