@@ -11,6 +11,7 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import SecurityError
 
 from app.auth.resume import RESUMABLE
+from app.auth.resume import TooLongToKeep
 from app.auth.resume import keep_form
 from app.auth.tokens import RefreshFailed
 from app.auth.tokens import SignInRequired
@@ -47,7 +48,7 @@ def init_app(app):
     app.register_error_handler(Exception, unexpected_error)
 
 
-def page(status, text=None, title=None, retry_after=None, sign_in=False):
+def page(status, text=None, title=None, retry_after=None, sign_in=False, back=False):
     default_title, default_text = PAGES.get(status, PAGES[400 if status < 500 else 500])
     if "user" not in g:
         # Failed before load_user ran (a 413, a CSRF check): the header still shows who it is.
@@ -59,6 +60,7 @@ def page(status, text=None, title=None, retry_after=None, sign_in=False):
         text=text or default_text,
         request_id=g.get("request_id"),
         sign_in=sign_in,
+        back=back or status == 413,
     )
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
     return body, status, headers
@@ -79,14 +81,26 @@ def http_error(error):
 
 def csrf_error(error):
     # The CSRF check runs before load_user, so g.user is not set yet: ask the session.
-    if session.get("user") is None and request.endpoint in RESUMABLE and keep_form():
-        return page(
-            400,
-            "Your session ended before this form was sent. Sign in again: what you typed "
-            "will be back on the page, and nothing is sent until you press Invoke.",
-            title="Sign in again",
-            sign_in=True,
-        )
+    if session.get("user") is None and request.endpoint in RESUMABLE:
+        try:
+            kept = keep_form()
+        except TooLongToKeep:
+            return page(
+                400,
+                "You are signed out, so this form was not sent. What you typed is too long to "
+                "keep while you sign in: go back, copy it, then sign in again.",
+                title="Sign in again",
+                sign_in=True,
+                back=True,
+            )
+        if kept:
+            return page(
+                400,
+                "You are signed out, so this form was not sent. Sign in again: what you typed "
+                "will be back on the page, and nothing is sent until you press Invoke.",
+                title="Sign in again",
+                sign_in=True,
+            )
     return page(
         400,
         "This form expired or did not come from this app. Reload the page and try again.",
@@ -102,7 +116,11 @@ def discovery_error(error):
 def sign_in_required(error):
     end_session()
     text = str(error)
-    if keep_form():
+    try:
+        kept = keep_form()
+    except TooLongToKeep:
+        kept = False
+    if kept:
         text += " What you typed will be back on the page; nothing was sent."
     return page(401, text, title="Sign in again", sign_in=True)
 

@@ -1,5 +1,6 @@
 """Sign-in with Sentinel (authorization code, state, PKCE), sign-out, and `login_required`."""
 
+import contextlib
 import functools
 import secrets
 import time
@@ -23,6 +24,7 @@ from app.auth import flow
 from app.auth import oauth
 from app.auth import sentinel
 from app.auth import tokens
+from app.auth.resume import TooLongToKeep
 from app.auth.resume import keep_form
 from liveperson_functions.breaker import CircuitOpen
 
@@ -115,7 +117,8 @@ def login_required(view):
     @functools.wraps(view)
     def wrapped(**kwargs):
         if g.user is None:
-            keep_form()
+            with contextlib.suppress(TooLongToKeep):
+                keep_form()
             target = request.full_path if request.query_string else request.path
             return redirect(url_for("auth.login", next=target), 303)
         return view(**kwargs)
@@ -257,8 +260,10 @@ def start_session(token, exchange):
     target = session.get("next", "/")
     carried = ("pending_form", "flow", "walkthrough")
     kept = {name: session[name] for name in carried if name in session}
-    if kept.get("pending_form", {}).get("sub") != str(identity.get("sub", "unknown")):
+    typist = kept.get("pending_form", {}).get("sub", "")
+    if typist is not None and typist != str(identity.get("sub", "unknown")):
         # Someone else typed it: never prefilled for whoever signs in next in this browser.
+        # (None: a browser signed out with no known user typed it, this browser's own.)
         kept.pop("pending_form", None)
     session.clear()
     session.update(kept)

@@ -276,3 +276,22 @@ def test_a_refused_save_brings_back_what_was_typed(app, browser):
     back = save_payload(browser, app, page, sent)
     assert "Give the payload a name" in visible_text(back)
     assert '{"mine": 1}</textarea>' in html.unescape(back.text)
+
+
+def test_cookies_cleared_then_invoke_goes_the_sign_in_again_way_keeping_the_form(
+    app, sandbox, browser
+):
+    browser.sign_in(app.url, "agent")
+    path = f"/functions/{demo.ECHO}"
+    page = browser.get(app.url + path)
+    browser.cookies.clear(domain="127.0.0.1")
+    sent = browser.form_post(page, {"payload": '{"typed": "before"}'}, action=path)
+    text = visible_text(sent)
+    assert "Sign in again" in text and "what you typed will be back" in text
+    assert "Form expired" not in text and "Reload the page" not in text
+    again = browser.form_post(page, {"payload": '{"typed": "before"}'}, action=path)
+    assert "what you typed will be back" in visible_text(again)  # a reload re-posts: harmless
+    back = browser.sign_in(app.url, "agent", next=path)
+    assert back.url == app.url + path
+    assert '{"typed": "before"}</textarea>' in html.unescape(back.text)
+    assert calls(sandbox, "invoke") == 0
