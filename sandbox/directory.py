@@ -37,9 +37,12 @@ class User:
     def profile(self):
         """Describe the user's permission profile in a few words, for the sign-in page."""
         held = ", ".join(sorted(self.permissions)) or "no Functions permission"
-        may = "reads and invokes" if self.can_invoke() else "reads" if self.can_read() else "none"
+        if self.can_invoke():
+            may = "reads and invokes"
+        else:
+            may = "reads, may not invoke" if self.can_read() else "may not read or invoke"
         admin = "account administrator; " if self.is_admin else ""
-        return f"{admin}{held} (may: {may})"
+        return f"{admin}{held} — {may}"
 
     def get_user_id(self):
         """Return the id authlib records for the resource owner."""

@@ -25,9 +25,9 @@ def test_the_sandbox_sign_in_page_lists_every_demo_user_with_its_profile(app):
     assert "Sign in" in text and 'name="username"' in page.text
     for user in USERS:
         assert f"{user.login_name}: " in text
-    assert "faasadmin: FaaS-Admin (may: reads)" in text
-    assert "developer: FaaS-Developer (may: reads and invokes)" in text
-    assert "viewer: no Functions permission (may: none)" in text
+    assert "faasadmin: FaaS-Admin — reads, may not invoke" in text
+    assert "developer: FaaS-Developer — reads and invokes" in text
+    assert "viewer: no Functions permission — may not read or invoke" in text
 
 
 def test_the_signed_out_home_in_sandbox_mode_says_how_to_sign_in(sandbox, tmp_path):

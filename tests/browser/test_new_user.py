@@ -94,10 +94,11 @@ def test_event_ids_never_break_mid_word_in_tables(page, viewport):
 
 @pytest.mark.signed_in
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
-def test_the_open_field_shows_its_whole_placeholder(page, viewport):
+@pytest.mark.parametrize(("path", "name"), [("/functions", "open"), ("/history", "q")])
+def test_search_fields_show_their_whole_placeholder(page, viewport, path, name):
     page.set_viewport_size(viewport)
-    page.goto("/functions")
-    field = page.locator("input[name=open]")
+    page.goto(path)
+    field = page.locator(f"input[name={name}]")
     room, needed = field.evaluate(
         """input => {
             const style = getComputedStyle(input);
