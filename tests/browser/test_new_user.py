@@ -138,3 +138,39 @@ def test_the_size_check_calls_a_big_payload_too_large_not_invalid(page):
     expect(message).not_to_contain_text("Not valid JSON")
     area.fill('{"a": ')
     expect(message).to_contain_text("Not valid JSON yet")
+
+
+def assert_accessible_at_both_widths(page, axe_script):
+    for viewport in (DESKTOP, PHONE):
+        page.set_viewport_size(viewport)
+        assert axe.serious_violations(page, axe_script) == [], (page.url, viewport)
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], (page.url, viewport, widths)
+    page.set_viewport_size(DESKTOP)
+
+
+@pytest.mark.signed_in
+def test_the_new_pages_are_accessible_and_fit_a_phone(page, axe_script):
+    page.goto(f"/functions/{pages.DRAFT}")
+    expect(page.get_by_role("button", name="Invoke")).to_be_disabled()
+    assert_accessible_at_both_widths(page, axe_script)
+    for payload in ('{"v": 1}', '{"v": 2}'):
+        page.goto(f"/functions/{pages.ECHO}")
+        page.get_by_label("Payload (JSON)").fill(payload)
+        page.get_by_label("Save this payload as").fill("twice")
+        page.get_by_role("button", name="Save payload").click()
+    expect(page.get_by_role("heading", name="Replace the saved payload “twice”?")).to_be_visible()
+    assert_accessible_at_both_widths(page, axe_script)
+    page.get_by_role("link", name="Keep the old one").click()
+    expect(page.get_by_label("Payload (JSON)")).to_have_value('{"v": 2}')
+    page.goto("/payloads")
+    item = {"kind": "function", "target": pages.ECHO, "name": "twice", "payload": '{"v": 3}'}
+    upload = json.dumps({"savedPayloads": [item]}).encode()
+    page.get_by_label("Import an exported file").set_input_files(
+        {"name": "payloads.json", "mimeType": "application/json", "buffer": upload}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_role("heading", name="Replace saved payloads?")).to_be_visible()
+    assert_accessible_at_both_widths(page, axe_script)
+    page.get_by_role("button", name="Replace it").click()
+    expect(page.get_by_text("replaced 1 payload of that name: “twice”")).to_be_visible()
