@@ -325,6 +325,12 @@ def invoke(browser, app, uuid, payload="{}", **fields):
     )
 
 
+def copy_as(browser, result):
+    """Open a result page's "Copy as" (without script: the page again, with its snippets)."""
+    link = re.search(r'<a href="([^"]+)"[^>]*>Show the curl command', result.text)
+    return browser.get(urljoin(result.url, html.unescape(link.group(1))), timeout=PATIENCE)
+
+
 def expire_token(served_app, browser):
     """Make the signed-in browser's access token due for a refresh now."""
     store = served_app.app.extensions["store"]

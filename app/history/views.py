@@ -2,7 +2,6 @@
 
 import json
 import time
-from urllib.parse import urlencode
 
 import msgspec
 from flask import Blueprint
@@ -18,6 +17,7 @@ from flask import url_for
 from app.auth.views import login_required
 from app.console import forms
 from app.console import gateway
+from app.console import snippets
 from app.console.views import from_entry
 from app.console.views import page_for
 from app.console.views import userdata
@@ -121,16 +121,29 @@ def entry(entry_id):
         abort(404)
     kind, target = found["kind"], found["target"]
     page = page_of(kind, target)
+    # "Copy as" without script: the page again with its snippets (with script: snippets()).
+    shown = snippets.for_entry(found) if "copy" in request.args else {}
     return page_for(
         "history/entry.html",
         found,
+        saved=False,
         form=from_entry(found),
         kind=kind,
         target=target,
         action=page,
         page=page,
-        again=f"{page}?{urlencode({'from': found['id']})}",
+        **shown,
     )
+
+
+@bp.get("/history/<entry_id>/snippets")
+@login_required
+def snippets_of(entry_id):
+    """An invocation's "Copy as" snippets, which the result panel's script puts in when opened."""
+    found = userdata().invocation(g.user["sub"], entry_id)
+    if found is None:
+        abort(404)
+    return render_template("console/_snippets.html", **snippets.for_entry(found))
 
 
 @bp.get("/history/export")
