@@ -30,6 +30,8 @@ from sandbox import create_sandbox
 
 # The repository's top folder, for tests that start its commands (gunicorn, the CLI, make).
 ROOT = Path(__file__).resolve().parents[1]
+# npm packages the tests use (axe-core, htmx.org), pinned in its package-lock.json.
+NODE_DIR = ROOT / "tests" / "node"
 
 FORM = re.compile(r'<form method="post" action="([^"]+)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -190,6 +192,25 @@ def build_app(sandbox, callback, tmp_path, **overrides):
     return create_app(
         app_settings(sandbox.url, callback, **overrides), instance_path=str(tmp_path)
     )
+
+
+def node_file(path):
+    """Return a file of an npm package in tests/node/node_modules, after `npm ci` if needed."""
+    found = NODE_DIR / "node_modules" / path
+    if not found.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail(f"npm is not installed: the tests need {path} from npm.")
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0 or not found.exists():
+            pytest.fail(f"`npm ci` in {NODE_DIR} failed:\n{done.stdout}\n{done.stderr}")
+    return found
 
 
 def free_port():
