@@ -346,6 +346,15 @@ def invoke(browser, app, uuid, payload="{}", **fields):
     )
 
 
+def sign_in_step_by_step(browser, app):
+    """Sign in as agent with the walk-through's pauses, past the code exchange."""
+    first = browser.get(f"{app.url}/login?walkthrough=1")
+    go = re.search(r'href="([^"]+)">Continue to Sentinel', first.text).group(1)
+    signin = browser.get(html.unescape(go))
+    second = browser.form_post(signin, {"username": "agent", "password": "agent"})
+    return browser.form_post(second, {}, action="/callback/exchange")
+
+
 def copy_as(browser, result):
     """Open a result page's "Copy as" (without script: the page again, with its snippets)."""
     link = re.search(r'<a href="([^"]+)"[^>]*>Show the curl command', result.text)

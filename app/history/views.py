@@ -116,12 +116,10 @@ def index():
 @login_required
 def entry(entry_id):
     """Show one invocation's result beside its form, ready to invoke again (the result page)."""
-    found = userdata().invocation(g.user["sub"], entry_id)
-    if found is None:
-        abort(404)
+    found = own_entry(entry_id)
     kind, target = found["kind"], found["target"]
     page = page_of(kind, target)
-    # "Copy as" without script: the page again with its snippets (with script: snippets()).
+    # "Copy as" without script: the page again with its snippets (with script: snippets_of()).
     shown = snippets.for_entry(found) if "copy" in request.args else {}
     return page_for(
         "history/entry.html",
@@ -140,10 +138,15 @@ def entry(entry_id):
 @login_required
 def snippets_of(entry_id):
     """An invocation's "Copy as" snippets, which the result panel's script puts in when opened."""
+    return render_template("console/_snippets.html", **snippets.for_entry(own_entry(entry_id)))
+
+
+def own_entry(entry_id):
+    """Return this user's invocation with this id; any other id is not found."""
     found = userdata().invocation(g.user["sub"], entry_id)
     if found is None:
         abort(404)
-    return render_template("console/_snippets.html", **snippets.for_entry(found))
+    return found
 
 
 @bp.get("/history/export")

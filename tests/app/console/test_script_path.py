@@ -11,6 +11,7 @@ import pytest
 from sandbox import functions as demo
 from tests.support import Browser
 from tests.support import calls
+from tests.support import sign_in_step_by_step
 from tests.support import visible_text
 
 SCRIPT = {"HX-Request": "true", "HX-Current-URL": "(the page)"}
@@ -164,11 +165,7 @@ class TestWalkthrough:
         return {"LP_DEMO_MODE": "1"}
 
     def test_the_pause_replaces_the_page_and_invokes_nothing(self, app, sandbox, browser):
-        first = browser.get(f"{app.url}/login?walkthrough=1")
-        go = re.search(r'href="([^"]+)">Continue to Sentinel', first.text).group(1)
-        signin = browser.get(html.unescape(go))
-        second = browser.form_post(signin, {"username": "agent", "password": "agent"})
-        browser.form_post(second, {}, action="/callback/exchange")
+        sign_in_step_by_step(browser, app)
         paused = send(browser, app, f"/functions/{demo.ECHO}", '{"step": 3}')
         assert paused.status_code == 200
         assert paused.headers["HX-Retarget"] == "body" and "HX-Push-Url" not in paused.headers
