@@ -140,3 +140,31 @@ def test_a_phone_is_shown_the_result_and_it_stays_accessible(page):
     script = axe.source()
     for viewport in (PHONE, DESKTOP):
         check(page, "an invoke page with a result put in by the script", script, viewport)
+
+
+@pytest.mark.signed_in
+def test_a_payload_over_256_kb_is_not_sent(page):
+    page.goto(f"/functions/{pages.ECHO}")
+    sent = watch_requests(page)
+    area = page.get_by_label("Payload (JSON)")
+    area.fill('{"big": "' + "x" * 270_000 + '"}')
+    page.get_by_role("button", name="Invoke", exact=True).click()
+    expect(page.locator("#payload-error")).to_contain_text("larger than 256 KB")
+    expect(area).to_be_focused()
+    expect(page.locator("#result")).to_contain_text("The result appears here")
+    assert sent == []
+
+
+@pytest.mark.signed_in
+def test_no_answer_is_said_and_the_form_is_ready_again(page, console):
+    for logged in ("ERR_FAILED", "htmx:sendError", "htmx:afterRequest"):  # and htmx's word
+        console.allow(None, logged)
+    page.goto(f"/functions/{pages.ECHO}")
+    page.route(
+        "**/functions/*",
+        lambda route: route.abort() if route.request.method == "POST" else route.continue_(),
+    )
+    invoke = page.get_by_role("button", name="Invoke", exact=True)
+    invoke.click()
+    expect(page.get_by_role("alert").filter(has_text="No answer from the app")).to_be_visible()
+    expect(invoke).to_be_enabled()
