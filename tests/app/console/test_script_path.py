@@ -127,6 +127,17 @@ def test_a_413_lands_in_the_result_panel_beside_the_form(app, sandbox, agent):
     assert gateway_calls(sandbox) == 0
 
 
+def test_an_expired_form_is_said_in_the_result_panel(app, sandbox, agent):
+    answer = agent.post(
+        f"{app.url}/functions/{demo.ECHO}",
+        data={"csrf_token": "stale", "payload": "{}"},
+        headers={**SCRIPT, "Origin": app.url},
+    )
+    assert answer.status_code == 400 and answer.headers["HX-Retarget"] == "#result"
+    assert "Form expired" in visible_text(answer) and "<html" not in answer.text
+    assert gateway_calls(sandbox) == 0
+
+
 def test_an_ended_session_is_a_whole_page_and_keeps_the_form(app, sandbox, agent):
     page = agent.get(f"{app.url}/functions/{demo.ECHO}")
     agent.form_post(agent.get(f"{app.url}/"), {}, action="/logout")
