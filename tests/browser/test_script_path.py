@@ -55,6 +55,13 @@ def test_one_request_per_invocation_and_back_or_reload_never_invoke(page, server
     expect(page.locator("#result-title")).to_be_focused()
     expect(page.locator("#announce")).to_have_text("Success: HTTP 200.")
     expect(page.locator("#announce")).to_have_attribute("role", "status")
+    # htmx as configured: no history snapshots, nothing evaluated, no style of its own (CSP).
+    config = page.evaluate(
+        """() => [htmx.config.historyCacheSize, htmx.config.refreshOnHistoryMiss,
+            htmx.config.allowEval, htmx.config.includeIndicatorStyles,
+            document.querySelectorAll("style, [style]").length]"""
+    )
+    assert config == [0, True, False, False, 0]
     # Nothing of the payload or the result in the browser's storage (htmx's history cache off).
     stored = page.evaluate(
         "() => JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage)])"
