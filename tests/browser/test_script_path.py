@@ -47,6 +47,7 @@ def test_one_request_per_invocation_and_back_or_reload_never_invoke(page, server
     expect(result.locator(".badge")).to_have_text("Success")
     expect(page).to_have_url(ENTRY)
     entry = page.url
+    expect(page).to_have_title(f"Invocation {entry.rsplit('/', 1)[1]} · Functions Invoker")
     # One request: the form's POST; no GET of the result's page, nothing else.
     assert sent == [("POST", path)]
     assert invocations(servers) == before + 1
