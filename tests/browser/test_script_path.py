@@ -176,3 +176,14 @@ def test_no_answer_is_said_and_the_form_is_ready_again(page, console):
     invoke.click()
     expect(page.get_by_role("alert").filter(has_text="No answer from the app")).to_be_visible()
     expect(invoke).to_be_enabled()
+
+
+@pytest.mark.signed_in
+def test_save_payload_stays_a_plain_form(page):
+    page.goto(f"/functions/{pages.ECHO}")
+    page.get_by_label("Payload (JSON)").fill('{"kept": true}')
+    page.get_by_label("Save this payload as").fill("kept by the browser test")
+    page.get_by_role("button", name="Save payload").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved the payload as")
+    assert "saved=kept" in page.url  # the page the save redirected to, loaded whole
+    expect(page.get_by_label("Payload (JSON)")).to_have_value('{"kept": true}')
