@@ -57,10 +57,11 @@ def page(status, text=None, title=None, retry_after=None, sign_in=False, back=Fa
     template = "errors/error.html"
     if htmx.wanted():
         # For the page's script: in the result panel, beside the form and what was typed;
-        # signing in again is another page.
-        headers |= htmx.WHOLE_PAGE if sign_in else htmx.RESULT
+        # signing in again is another page, unless what was typed could not be kept.
+        in_panel = not sign_in or back
+        headers |= htmx.RESULT if in_panel else htmx.WHOLE_PAGE
         headers["Vary"] = "HX-Request"
-        template = template if sign_in else "errors/_result.html"
+        template = "errors/_result.html" if in_panel else template
     body = render_template(
         template,
         status=status,
@@ -92,10 +93,11 @@ def csrf_error(error):
         try:
             kept = keep_form()
         except TooLongToKeep:
+            where = "copy it from the form" if htmx.wanted() else "go back, copy it"
             return page(
                 400,
                 "You are signed out, so this form was not sent. What you typed is too long to "
-                "keep while you sign in: go back, copy it, then sign in again.",
+                f"keep while you sign in: {where}, then sign in again.",
                 title="Sign in again",
                 sign_in=True,
                 back=True,

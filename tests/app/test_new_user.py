@@ -295,3 +295,16 @@ def test_cookies_cleared_then_invoke_goes_the_sign_in_again_way_keeping_the_form
     assert back.url == app.url + path
     assert '{"typed": "before"}</textarea>' in html.unescape(back.text)
     assert calls(sandbox, "invoke") == 0
+
+
+def test_a_signed_out_script_post_too_long_to_keep_is_said_beside_the_form(app, browser):
+    path = f"/functions/{demo.ECHO}"
+    sent = browser.post(
+        app.url + path,
+        data={"payload": json.dumps({"long": "x" * 5000})},
+        headers={"Sec-Fetch-Site": "same-origin", "Origin": app.url, "HX-Request": "true"},
+    )
+    assert sent.status_code == 400 and sent.headers["HX-Retarget"] == "#result"
+    text = visible_text(sent)
+    assert "too long to keep while you sign in: copy it from the form" in text
+    assert "Sign in again" in text and "Error 400" not in text

@@ -3,6 +3,7 @@ older ones trimmed, and the page says so. On both stores."""
 
 import html
 import json
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -38,7 +39,7 @@ def test_a_big_response_is_whole_on_the_page_and_in_the_download(app, agent):
     assert page.status_code == 200
     assert response_of(page) == json.loads(BIG)
     assert "only the first" not in visible_text(page)
-    entry_id = page.url.rsplit("/", 1)[1]
+    entry_id = urlsplit(page.url).path.rsplit("/", 1)[1]
     download = agent.get(f"{app.url}/history/{entry_id}/response")
     assert download.headers["Content-Type"] == "application/json"
     assert "attachment" in download.headers["Content-Disposition"]
@@ -57,7 +58,7 @@ def test_after_20_more_big_ones_it_is_trimmed_and_the_page_says_so(app, agent):
     text = visible_text(again)
     assert "kept for your 20 latest invocations; this one is older" in text
     assert "so only the first 65,536 are kept" in text
-    entry_id = page.url.rsplit("/", 1)[1]
+    entry_id = urlsplit(page.url).path.rsplit("/", 1)[1]
     assert len(agent.get(f"{app.url}/history/{entry_id}/response").text) == 65_536
 
 
@@ -69,7 +70,16 @@ def test_a_response_over_1_mb_is_cut_and_the_page_says_why(app, agent):
 
 def test_another_user_cannot_download_it(app, agent):
     page = invoke(agent, app, demo.ECHO, BIG)
-    entry_id = page.url.rsplit("/", 1)[1]
+    entry_id = urlsplit(page.url).path.rsplit("/", 1)[1]
     other = Browser()
     other.sign_in(app.url, "developer")
     assert other.get(f"{app.url}/history/{entry_id}/response").status_code == 404
+
+
+def test_the_scripts_result_panel_shows_it_whole_too(app, agent):
+    path = f"/functions/{demo.ECHO}"
+    page = agent.get(app.url + path)
+    panel = agent.form_post(page, {"payload": BIG}, action=path, headers={"HX-Request": "true"})
+    assert panel.status_code == 200 and "HX-Push-Url" in panel.headers
+    assert response_of(panel) == json.loads(BIG)
+    assert "only the first" not in visible_text(panel)
