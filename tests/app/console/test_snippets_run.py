@@ -97,7 +97,9 @@ def test_the_python_snippet_explains_a_failing_function_and_a_missing_client(
 ):
     browser.sign_in(app.url, "agent")
     path = f"/functions/{demo.FAILING}"
-    result = browser.form_post(browser.get(app.url + path), {"payload": "{}"}, action=path)
+    result = copy_as(
+        browser, browser.form_post(browser.get(app.url + path), {"payload": "{}"}, action=path)
+    )
     script = snippet(result, "python")
     assert script.splitlines()[1].startswith("# Needs the liveperson_functions client: ")
     note = re.search(r'<p class="muted">([^<]*snippet[^<]*)</p>', result.text)[1]
@@ -144,7 +146,7 @@ def test_the_node_snippet_runs_as_printed_with_liveperson_s_client(
     fields = {"payload": '{"name": "Ana"}', "header_name": "X-Team", "header_value": "blue"}
     if target == "event":
         fields["skill_id"] = "1001"
-    result = browser.form_post(browser.get(app.url + path), fields, action=path)
+    result = copy_as(browser, browser.form_post(browser.get(app.url + path), fields, action=path))
     script = snippet(result, "node")
     assert "require('liveperson-functions-client')" in script
     before = calls(sandbox, "invoke") + calls(sandbox, "invoke_event")
