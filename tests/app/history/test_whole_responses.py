@@ -83,3 +83,17 @@ def test_the_scripts_result_panel_shows_it_whole_too(app, agent):
     assert panel.status_code == 200 and "HX-Push-Url" in panel.headers
     assert response_of(panel) == json.loads(BIG)
     assert "only the first" not in visible_text(panel)
+
+
+def test_an_events_results_download_as_one_json_file(app, agent):
+    page = invoke_event(agent, app)
+    assert 'aria-label="Download the results"' in page.text
+    entry_id = urlsplit(page.url).path.rsplit("/", 1)[1]
+    rows = agent.get(f"{app.url}/history/{entry_id}/response").json()
+    assert [row["uuid"] for row in rows] == [demo.SUMMARISER, demo.BILLING_COMMAND]
+
+
+def invoke_event(browser, app):
+    path = f"/events/{demo.COMMAND_EVENT}"
+    page = browser.get(app.url + path)
+    return browser.form_post(page, {"payload": '{"command": "/balance"}'}, action=path)
