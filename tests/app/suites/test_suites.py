@@ -110,7 +110,7 @@ def test_a_history_entry_becomes_a_case_that_expects_it_again(app, sandbox, agen
     suite = agent.form_post(form, {"new_suite": "Regression"}, action="/suites/add")
     assert "Added the case to “Regression”" in suite.text
     assert "Hello, Bo!" in html.unescape(suite.text)
-    assert "1 passed, 0 failed of 1 cases" in visible_text(run(agent, suite))
+    assert "1 passed, 0 failed of 1 case" in visible_text(run(agent, suite))
     assert calls(sandbox, "invoke") == 2
 
 
