@@ -5,11 +5,17 @@ import functools
 import ipaddress
 import threading
 import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
 
 from .breaker import CircuitOpen
+from .transport import make_session
+
+if TYPE_CHECKING:
+    from .breaker import Breaker
 
 SERVICES = ("sentinel", "faasGW", "faasUI", "agentVep")
 REGION_NAMES = ("apac", "emea", "us", "alpha")
@@ -48,7 +54,7 @@ class DiscoveryError(Exception):
 
 
 @functools.lru_cache(maxsize=256)
-def is_loopback(host):
+def is_loopback(host: str) -> bool:
     """Tell whether a bare host name or address (no port) stays on this machine."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -58,12 +64,12 @@ def is_loopback(host):
         return False
 
 
-def host_of(domain):
+def host_of(domain: str) -> str:
     """Return the host part of a bare `host[:port]` domain."""
     return urlsplit(f"//{domain}").hostname or ""
 
 
-def parse_domains(text):
+def parse_domains(text: str | None) -> dict[str, str]:
     """Parse `sentinel=host[:port],faasGW=…` into a dict; raise ValueError on a bad entry."""
     domains = {}
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
@@ -80,17 +86,24 @@ class Resolver:
 
     def __init__(
         self,
-        account_id,
-        csds_url,
-        overrides=None,
-        insecure_http=False,
-        region=None,
-        platform=None,
-        ttl=600,
-        timeout=(5, 10),
-        http=None,
-        breaker=None,
-    ):
+        account_id: str,
+        csds_url: str,
+        overrides: Mapping[str, str] | None = None,
+        insecure_http: bool = False,
+        region: str | None = None,
+        platform: str | None = None,
+        ttl: float = 600,
+        timeout: tuple[float, float] = (5, 10),
+        http: requests.Session | None = None,
+        breaker: "Breaker | None" = None,
+    ) -> None:
+        """Find the hosts of `account_id` through CSDS at `csds_url` (cached for `ttl` s).
+
+        overrides: `{"faasGW": "host[:port]", …}` used instead of CSDS; region: apac, emea,
+        us or alpha, LivePerson's published hosts when CSDS cannot answer; insecure_http:
+        plain http, to loopback hosts only (the sandbox); http: the requests session to use
+        (by default one that honours HTTPS_PROXY and REQUESTS_CA_BUNDLE, as requests does).
+        """
         self.account_id = account_id
         self.csds_url = csds_url.rstrip("/")
         self.overrides = dict(overrides or {})
@@ -99,14 +112,13 @@ class Resolver:
         self.platform = platform
         self.ttl = ttl
         self.timeout = timeout
-        self.http = http or requests.Session()
-        self.http.trust_env = False
+        self.http = http or make_session(pool_size=2)
         self.breaker = breaker
         self._cache = None
         self._fetched_at = 0.0
         self._lock = threading.Lock()
 
-    def domain(self, service):
+    def domain(self, service: str) -> str:
         """Return the bare `host[:port]` of a service, from overrides, CSDS or the region."""
         if service in self.overrides:
             return self.overrides[service]
@@ -127,7 +139,7 @@ class Resolver:
             )
         return domains[service]
 
-    def base_url(self, service):
+    def base_url(self, service: str) -> str:
         """Return `scheme://host[:port]` for a service; plain http only to loopback hosts."""
         domain = self.domain(service)
         if not self.insecure_http:
@@ -139,7 +151,7 @@ class Resolver:
             )
         return f"http://{domain}"
 
-    def resolved(self):
+    def resolved(self) -> dict[str, str]:
         """Return every service domain known now, without raising; missing ones are omitted."""
         found = {}
         for service in SERVICES:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from liveperson_functions import transport
+from liveperson_functions import core
 from liveperson_functions.auth import UserBearer
 from liveperson_functions.client import FunctionsClient
 from tests.support import ROOT
@@ -20,8 +20,7 @@ from .fakes import resolver_for
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch):
     """Keep retry backoff tiny so retry tests stay fast; the policy's shape is unchanged."""
-    monkeypatch.setattr(transport, "BACKOFF_FACTOR", 0.01)
-    monkeypatch.setattr(transport, "BACKOFF_JITTER", 0.01)
+    monkeypatch.setattr(core, "DEFAULT_RETRIES", core.Retries(backoff=0.01, jitter=0.01))
 
 
 @pytest.fixture

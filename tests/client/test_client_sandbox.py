@@ -148,7 +148,7 @@ def test_invoke_sends_the_dialects_wire_format_and_returns_result_and_logs(lp):
     assert seen["path"] == f"/api/account/{ACCOUNT}/lambdas/{fn.GREETING}/invoke"
     assert seen["principal"] == "app:sandbox-m2m"
     assert seen["headers"]["X-Request-ID"] == outcome.request_id
-    assert seen["headers"]["User-Agent"].startswith("functions-invoker/")
+    assert seen["headers"]["User-Agent"].startswith("liveperson-functions/")
     assert seen["headers"]["Content-Type"] == "application/json"
     assert seen["headers"]["Authorization"] == "Bearer"
     body = seen["body"]
@@ -251,7 +251,7 @@ def test_is_implemented_asks_the_gateway_once_per_event_and_skill_within_a_minut
 
 def test_is_implemented_cache_expires_after_its_ttl(lp):
     now = [0.0]
-    client = lp.client(clock=lambda: now[0])
+    client = lp.client(_clock=lambda: now[0])
     client.is_implemented(fn.COMMAND_EVENT)
     now[0] = 59.0
     client.is_implemented(fn.COMMAND_EVENT)

@@ -7,6 +7,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from liveperson_functions import __version__
 from liveperson_functions.cli import faas
 from sandbox import ACCOUNT_ID
 
@@ -119,14 +120,14 @@ def test_a_failed_function_exits_1_with_advice(fake, run):
     assert "[Error] stack here" in result.stderr
 
 
-def test_a_platform_error_exits_2_with_advice(fake, run):
+def test_a_platform_error_exits_3_with_advice(fake, run):
     fake.reply(
         "POST",
         INVOKE,
         Reply(404, {"errorCode": "com.liveperson.faas.es.notdeployed", "errorMsg": "Draft"}),
     )
     result = run("invoke", FN_UUID)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "not deployed" in result.stderr
     assert "Deploy it" in result.stderr
 
@@ -190,7 +191,7 @@ def test_lp_bearer_wins_and_is_never_printed(fake, run):
         lambda seen: Reply(401, {"message": f"rejected {seen.headers['authorization']}"}),
     )
     result = run("invoke", FN_UUID, LP_BEARER=bearer)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert fake.requests_to(INVOKE)[0].headers["authorization"] == f"Bearer {bearer}"
     assert fake.requests_to(fake.token_path) == []
     assert bearer not in result.output
@@ -241,9 +242,9 @@ def test_usage_errors_exit_2(fake, run, args, env, message):
     assert fake.seen == []
 
 
-def test_a_bad_app_secret_exits_2_without_printing_it(fake, run):
+def test_a_bad_app_secret_exits_3_without_printing_it(fake, run):
     result = run("invoke", FN_UUID, LP_CLIENT_SECRET="wrong-secret-xyz")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "wrong-secret-xyz" not in result.output
     assert "LP_CLIENT_ID" in result.stderr
 
@@ -256,4 +257,4 @@ def test_python_dash_m_entry_point():
         check=False,
     )
     assert result.returncode == 0
-    assert "0.1.0" in result.stdout
+    assert result.stdout == f"liveperson-functions, version {__version__}\n"
