@@ -84,10 +84,10 @@ class Retries:
         if asked is not None:
             return min(float(asked), RETRY_AFTER_CAP)
         wait = self.backoff * 2**retried + random.uniform(0, self.jitter)
-        return min(RETRY_AFTER_CAP, wait)
+        return float(min(RETRY_AFTER_CAP, wait))
 
 
-DEFAULT_RETRIES = Retries()
+DEFAULT_RETRIES: Retries = Retries()
 
 
 def retries_from(value: "Retries | int | None") -> Retries:

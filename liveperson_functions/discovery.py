@@ -22,7 +22,7 @@ REGION_NAMES = ("apac", "emea", "us", "alpha")
 
 # LivePerson's published hosts per region (developer docs, external-invocation pages).
 # The US V2 gateway is printed as a placeholder there, so `us` on V2 still asks CSDS.
-REGIONS = {
+REGIONS: dict[str, dict[str, dict[str, str]]] = {
     "v1": {
         "apac": {"faasGW": "sy.faasgw.liveperson.net", "sentinel": "sy.sentinel.liveperson.net"},
         "emea": {"faasGW": "lo.faasgw.liveperson.net", "sentinel": "lo.sentinel.liveperson.net"},
@@ -114,7 +114,7 @@ class Resolver:
         self.timeout = timeout
         self.http = http or make_session(pool_size=2)
         self.breaker = breaker
-        self._cache = None
+        self._cache: dict[str, str] | None = None
         self._fetched_at = 0.0
         self._lock = threading.Lock()
 
@@ -159,16 +159,16 @@ class Resolver:
                 found[service] = self.domain(service)
         return found
 
-    def _outcome(self, ok):
+    def _outcome(self, ok: bool) -> None:
         if self.breaker:
             (self.breaker.success if ok else self.breaker.failure)()
 
-    def _region_domain(self, service):
+    def _region_domain(self, service: str) -> str | None:
         if not self.region:
             return None
         return REGIONS.get(self.platform or "v1", {}).get(self.region, {}).get(service)
 
-    def _csds(self):
+    def _csds(self) -> dict[str, str]:
         with self._lock:
             if self._cache is not None and time.monotonic() - self._fetched_at < self.ttl:
                 return self._cache
@@ -203,7 +203,9 @@ class Resolver:
                 )
             try:
                 entries = response.json()["baseURIs"]
-                domains = {e["service"]: e["baseURI"] for e in entries if e.get("baseURI")}
+                domains = {
+                    str(e["service"]): str(e["baseURI"]) for e in entries if e.get("baseURI")
+                }
             except (ValueError, KeyError, TypeError) as exc:
                 raise DiscoveryError(
                     "LivePerson's domain service (CSDS) sent an answer that is not the "

@@ -66,7 +66,7 @@ class Session(requests.Session):
         stream: Any,
         verify: Any,
         cert: Any,
-    ) -> dict[str, Any]:
+    ) -> Any:
         if verify is None and self.explicit_verify is not None:
             verify = self.explicit_verify
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)

@@ -68,8 +68,10 @@ def installed(tmp_path_factory):
     """The bin folder of a fresh virtualenv holding `pip install .`: the client as users get it."""
     home = tmp_path_factory.mktemp("installed")
     subprocess.run([sys.executable, "-m", "venv", str(home)], check=True, timeout=120)
+    # With the async extra, and the requests stubs the README's examples need under mypy.
+    stubs = [line for line in DEV_PINS if line.startswith("types-requests==")]
     done = subprocess.run(
-        [home / "bin" / "python", "-m", "pip", "install", "--quiet", str(ROOT)],
+        [home / "bin" / "python", "-m", "pip", "install", "--quiet", f"{ROOT}[async]", *stubs],
         env=outside_env(),
         capture_output=True,
         text=True,
@@ -77,6 +79,9 @@ def installed(tmp_path_factory):
     )
     assert done.returncode == 0, done.stderr
     return home / "bin"
+
+
+DEV_PINS = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
 
 
 def outside_env(**extra):

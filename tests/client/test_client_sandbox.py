@@ -1,5 +1,7 @@
 """FunctionsClient against the real sandbox in both dialects: wire, results, errors and caches."""
 
+import asyncio
+import inspect
 import re
 import threading
 from urllib.parse import parse_qs
@@ -8,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from liveperson_functions.aio import AsyncFunctionsClient
 from liveperson_functions.auth import ClientCredentials
 from liveperson_functions.auth import UserBearer
 from liveperson_functions.client import FunctionsClient
@@ -31,14 +34,48 @@ PLATFORMS = [
     pytest.param(("v1", "v1"), id="v1"),
     pytest.param(("v2", "v2"), id="v2"),
 ]
+# Every test runs with both clients: they share one core, and must behave the same.
+CLIENTS = ["sync", "async"]
+
+
+class Blocking:
+    """An AsyncFunctionsClient whose coroutine methods are run to completion on a loop of its
+    own (in a thread), so the same tests drive both clients; threads calling it at once make
+    concurrent tasks on that one loop."""
+
+    def __init__(self, client):
+        self.client = client
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def __getattr__(self, name):
+        found = getattr(self.client, name)
+        if not callable(found):
+            return found
+
+        def call(*args, **kwargs):
+            result = found(*args, **kwargs)
+            if inspect.iscoroutine(result):
+                return asyncio.run_coroutine_threadsafe(result, self.loop).result()
+            return result
+
+        return call
+
+    def close(self):
+        asyncio.run_coroutine_threadsafe(self.client.aclose(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
 
 
 class LivePerson:
     """A served sandbox, with builders for clients that authenticate as an app or a user."""
 
-    def __init__(self, served, platform):
+    def __init__(self, served, platform, kind="sync"):
         self.served = served
         self.platform = platform
+        self.kind = kind
         self.url = served.url
         self.box = served.app.extensions["sandbox"]
         self.dialect = self.box.settings.dialect
@@ -68,13 +105,16 @@ class LivePerson:
 
     def client(self, auth=None, **kwargs):
         """A client for the sandbox account; an app (client credentials) unless `auth` says."""
-        client = FunctionsClient(
+        make = FunctionsClient if self.kind == "sync" else AsyncFunctionsClient
+        client = make(
             ACCOUNT,
             auth or self.app_auth(),
             self.resolver,
             platform=self.platform,
             **kwargs,
         )
+        if self.kind == "async":
+            client = Blocking(client)
         self._closing.append(client)
         return client
 
@@ -109,8 +149,13 @@ def shared():
         sandbox.stop()
 
 
+@pytest.fixture(params=CLIENTS)
+def kind(request):
+    return request.param
+
+
 @pytest.fixture(params=PLATFORMS)
-def lp(request, settings, shared):
+def lp(request, settings, shared, kind):
     dialect, platform = request.param
     if settings:
         served = start_sandbox([], dialect=dialect, **settings)
@@ -123,7 +168,7 @@ def lp(request, settings, shared):
         with state.lock:
             state.calls.clear()
             state.log.clear()
-    sandbox = LivePerson(served, platform)
+    sandbox = LivePerson(served, platform, kind)
     yield sandbox
     sandbox.close()
     if settings:
