@@ -295,6 +295,7 @@ class FunctionsClient(ClientCore):
         """Build a client for `account_id` that authenticates with `auth` and finds hosts with
         `resolver`.
 
+        account_id: the LivePerson account (site) id, e.g. "12345678".
         auth: `UserBearer(get_token, refresh=None)` for a signed-in user, or
             `ClientCredentials(client_id, client_secret, resolver, account_id)` for an app.
         resolver: a `Resolver(account_id, csds_url, …)` that finds the account's hosts.
@@ -312,6 +313,8 @@ class FunctionsClient(ClientCore):
         trust_env: honour HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE and SSL_CERT_FILE (as
             requests does; never ~/.netrc). The three above apply to the client's own
             session; with `session=` yours is used as it is, and left open on close().
+        session: a requests.Session to send with (left open by close()); by default the
+            client makes its own pool of 32 connections.
         user_agent: the User-Agent header; an app may append its own name to USER_AGENT.
         metrics: a callable receiving a `CallMetric` after every call (for logs and counters).
         _clock, _implemented_ttl: for tests only (the isImplemented cache's clock and lifetime).

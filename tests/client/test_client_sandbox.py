@@ -612,3 +612,38 @@ def test_prepare_invoke_is_what_reaches_the_gateway(lp, event):
     assert set(seen["headers"]) - {"Authorization"} <= set(prepared.headers)
     # Only the timestamp differs: each call stamps its own.
     assert {**prepared.json, "timestamp": 0} == {**seen["body"], "timestamp": 0}
+
+
+@pytest.mark.parametrize("kind", ["async"], indirect=True)
+def test_64_concurrent_async_invocations_share_one_client_and_one_app_token(lp):
+    async def run():
+        auth = lp.app_auth()
+        async with AsyncFunctionsClient(ACCOUNT, auth, lp.resolver, platform=lp.platform) as c:
+            return await asyncio.gather(*(c.invoke(fn.ECHO, {"caller": i}) for i in range(64)))
+
+    answers = asyncio.run(run())
+
+    assert [answer.result for answer in answers] == [{"caller": i} for i in range(64)]
+    assert len({answer.request_id for answer in answers}) == 64
+    assert lp.calls("app_token") == 1
+    assert lp.calls("invoke") == 64
+
+
+@pytest.mark.parametrize("kind", ["async"], indirect=True)
+def test_the_async_client_awaits_coroutine_token_callables(lp):
+    tokens = ["not-a-bearer-the-sandbox-issued", lp.bearer("agent")]
+
+    async def get_token():
+        return tokens[0]
+
+    async def refresh():
+        tokens.pop(0)
+
+    async def run():
+        auth = UserBearer(get_token, refresh=refresh)
+        async with AsyncFunctionsClient(ACCOUNT, auth, lp.resolver, platform=lp.platform) as c:
+            return await c.invoke(fn.ECHO, {"n": 1})
+
+    assert asyncio.run(run()).result == {"n": 1}
+    first, replay = lp.log("invoke")
+    assert (first["status"], replay["status"]) == (401, 200)

@@ -258,3 +258,86 @@ def test_python_dash_m_entry_point():
     )
     assert result.returncode == 0
     assert result.stdout == f"liveperson-functions, version {__version__}\n"
+
+
+def test_json_puts_results_and_errors_on_stdout(fake, run):
+    fake.reply("POST", INVOKE, Reply(200, {"ok": 1}))
+    ok = run("invoke", FN_UUID, "--json")
+    fake.reply(
+        "POST",
+        INVOKE,
+        Reply(404, {"errorCode": "com.liveperson.faas.es.notdeployed", "errorMsg": "Draft"}),
+    )
+    refused = run("invoke", FN_UUID, "--json")
+
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["result"] == {"ok": 1}
+    assert refused.exit_code == 3 and refused.stderr == ""
+    error = json.loads(refused.stdout)["error"]
+    [seen] = fake.requests_to(INVOKE)[1:]
+    assert error == {
+        "kind": "refused",
+        "status": 404,
+        "code": "com.liveperson.faas.es.notdeployed",
+        "message": "Draft",
+        "request_id": seen.headers["x-request-id"],
+        "may_have_run": False,
+        "explanation": error["explanation"],
+        "advice": error["advice"],
+    }
+    assert "not deployed" in error["explanation"]
+
+
+def test_a_function_failure_in_json_exits_1(fake, run):
+    code = "com.liveperson.faas.handler.custom-failure"
+    fake.reply("POST", INVOKE, Reply(901, {"errorCode": code, "errorMsg": "no order"}))
+    failed = run("invoke", FN_UUID, "--json")
+    assert failed.exit_code == 1 and failed.stderr == ""
+    error = json.loads(failed.stdout)["error"]
+    assert (error["kind"], error["status"], error["code"]) == ("function-failed", 901, code)
+
+
+def test_no_answer_to_an_invocation_exits_4_may_have_run(fake, run, raw_server):
+    silent = raw_server("silent")
+    domains = f"sentinel={fake.domain},faasGW={silent.domain},faasUI={fake.domain}"
+
+    text = run("invoke", FN_UUID, "--timeout", "0.3", LP_DOMAINS=domains)
+    as_json = run("invoke", FN_UUID, "--timeout", "0.3", "--json", LP_DOMAINS=domains)
+
+    assert text.exit_code == as_json.exit_code == 4
+    assert "may or may not have run" in text.stderr
+    error = json.loads(as_json.stdout)["error"]
+    assert (error["kind"], error["may_have_run"], error["status"]) == ("read-timeout", True, None)
+    assert silent.requests == 2  # once per run: never resent
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (("invoke", FN_UUID), {"LP_CLIENT_ID": None, "LP_CLIENT_SECRET": None}, "LP_CLIENT_ID"),
+        (("invoke", FN_UUID, "--payload", "{nope"), {}, "not valid JSON"),
+        (("invoke", "not-a-uuid"), {}, "UUID"),
+        (("is-implemented", "bad/event"), {}, "event id"),
+        (("list",), {"LP_DOMAINS": "bogus"}, "LP_DOMAINS"),
+        (("invoke", FN_UUID, "--skill", "billing"), {}, "skill id"),
+    ],
+)
+def test_usage_errors_in_json_exit_2_on_stdout(fake, run, args, env, message):
+    result = run(*args, "--json", **env)
+    assert result.exit_code == 2
+    assert result.stderr == ""
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "bad-input" and message in error["message"]
+    assert error["may_have_run"] is False
+    assert fake.seen == []
+
+
+def test_help_documents_the_exit_codes_and_json():
+    result = CliRunner().invoke(faas, ["--help"])
+    assert result.exit_code == 0
+    for line in ("0  success", "1  the function ran and failed", "2  usage error", "3  refused"):
+        assert line in result.stdout
+    assert "4  sent, but no answer" in result.stdout and "may have run" in result.stdout
+    assert '{"error": {"kind", "status", "code", "message", "request_id"' in result.stdout
+    for command in ("invoke", "invoke-event", "is-implemented", "list", "check", "test"):
+        sub = CliRunner().invoke(faas, [command, "--help"])
+        assert "--json" in sub.stdout, command
