@@ -9,34 +9,32 @@ import os
 import ssl
 import time
 from collections.abc import Callable
-from collections.abc import Iterable
+from collections.abc import Coroutine
 from collections.abc import Mapping
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
+from typing import Concatenate
+from typing import ParamSpec
 from typing import Protocol
+from typing import TypeVar
+from typing import cast
 
 import httpx
 
 from . import core
 from .client import IMPLEMENTED_TTL
 from .client import ClientCore
-from .client import _Invoking
-from .core import INVOKE_READ_TIMEOUT
+from .client import _result_type
+from .client import public
 from .core import MAX_BODY_BYTES
-from .core import READ_TIMEOUT
 from .core import Retries
 from .discovery import Resolver
 from .inputs import Timeout
-from .inputs import check_states
-from .inputs import check_user_id
-from .results import Call
-from .results import EventResult
-from .results import Invocation
 from .results import Metrics
 from .wire import USER_AGENT
-from .wire import FunctionInfo
-from .wire import Headers
-from .wire import PreparedRequest
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 POOL_SIZE = 100
 
@@ -95,6 +93,17 @@ def ssl_context(verify: bool | str | None, trust_env: bool) -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=verify is not False, trust_env=trust_env)
 
 
+def awaiting(
+    call: Callable[Concatenate[ClientCore, P], core.Steps[R]],
+) -> Callable[Concatenate["AsyncFunctionsClient", P], Coroutine[Any, Any, R]]:
+    """Make a call of the core a coroutine method of AsyncFunctionsClient."""
+
+    async def method(self: "AsyncFunctionsClient", /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await self._io.run(call(self, *args, **kwargs))
+
+    return public(method, call, returns=_result_type(call))
+
+
 class AsyncFunctionsClient(ClientCore):
     """Call LivePerson Functions for one account from asyncio; one httpx pool per client.
 
@@ -141,6 +150,7 @@ class AsyncFunctionsClient(ClientCore):
         self._owns_http = http is None
         self.http = http or make_http(trust_env=trust_env, verify=verify, proxies=proxies)
         self._on_close: list[Callable[[], object]] = []
+        self._io = Awaiting(self.http, auth, resolver)
 
     def on_close(self, callback: Callable[[], object]) -> None:
         """Call `callback()` when the client is closed (to close what was made for it)."""
@@ -159,190 +169,83 @@ class AsyncFunctionsClient(ClientCore):
     async def __aexit__(self, *_exc: object) -> None:
         await self.aclose()
 
-    async def invoke(
+    invoke = awaiting(ClientCore._invoke)
+    invoke_event = awaiting(ClientCore._invoke_event)
+    is_implemented = awaiting(ClientCore._is_implemented)
+    list_functions = awaiting(ClientCore._list_functions)
+
+
+class Awaiting:
+    """Runs the core's steps with asyncio: httpx for HTTP, the resolver off the event loop."""
+
+    def __init__(
         self,
-        uuid: str,
-        payload: Any = None,
-        headers: Headers | None = None,
-        skill_id: str | int | None = None,
-        event_source: str | None = None,
-        request_id: str | None = None,
-        timeout: Timeout | None = None,
-    ) -> Invocation:
-        """Invoke a function by UUID and return its `Invocation` result."""
-        with self._measure("invoke", uuid=str(uuid)) as call:
-            inv = self._invoking(uuid, False, payload, headers, skill_id, event_source, request_id)
-            status, raw = await self._invoke(call, inv, timeout)
-            return self._invocation(call, status, raw)
+        http: httpx.AsyncClient,
+        auth: AsyncAuth | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self.http = http
+        self.auth = auth
+        self.resolver = resolver
 
-    async def invoke_event(
-        self,
-        event_id: str,
-        payload: Any = None,
-        headers: Headers | None = None,
-        skill_id: str | int | None = None,
-        event_source: str | None = None,
-        request_id: str | None = None,
-        timeout: Timeout | None = None,
-    ) -> list[EventResult]:
-        """Invoke every function implementing an event; return their `EventResult`s, [] if none."""
-        with self._measure("invoke_event", event=str(event_id)) as call:
-            inv = self._invoking(
-                event_id, True, payload, headers, skill_id, event_source, request_id
-            )
-            _, raw = await self._invoke(call, inv, timeout)
-            return self._event_results(call, raw)
+    async def run(self, steps: core.Steps[R]) -> R:
+        """Drive `steps` to its end: perform each effect, send back its result or error."""
+        value: Any = None
+        error: Exception | None = None
+        while True:
+            try:
+                effect = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as done:
+                return cast(R, done.value)
+            try:
+                value, error = await self.perform(effect), None
+            except Exception as exc:  # the step decides; what it does not catch reaches you
+                value, error = None, exc
 
-    async def is_implemented(
-        self, event_id: str, skill_id: str | int | None = None, timeout: Timeout | None = None
-    ) -> bool:
-        """Tell whether any function implements an event (for a skill); cached for 60 s."""
-        with self._measure("is_implemented", event=str(event_id)) as call:
-            key = self._implemented_key(event_id, skill_id)
-            cached = self._cached_implemented(call, key)
-            if cached is not None:
-                return cached
-            self._begin(call, None)
-            base = self._located(call, await self._awhere("faasGW", call))
-            request = self._implemented_request(call, base, key)
-            _, raw = await self._send(call, "faasGW", request, timeout, READ_TIMEOUT)
-            return self._implemented_answer(call, key, raw)
-
-    async def list_functions(
-        self,
-        state: str | Iterable[str] | None = None,
-        event_id: str | None = None,
-        name: str | None = None,
-        user_id: str | None = None,
-        timeout: Timeout | None = None,
-    ) -> list[FunctionInfo]:
-        """List the account's functions (V1 lambdas or V2 functions) in one normalised shape."""
-        with self._measure("list_functions", event=event_id) as call:
-            states = check_states(state)
-            user = self.user_id if user_id is None else check_user_id(user_id)
-            self._begin(call, None)
-            base = self._located(call, await self._awhere("faasUI", call))
-            request = self._list_request(call, base, states, event_id, name, user)
-            _, raw = await self._send(call, "faasUI", request, timeout, READ_TIMEOUT)
-            return self._functions(call, raw)
-
-    async def _invoke(
-        self, call: Call, inv: _Invoking, timeout: Timeout | None
-    ) -> tuple[int, bytes]:
-        self._begin(call, inv.request_id)
-        base = self._located(call, await self._awhere("faasGW", call))
-        request = self._invocation_request(call, base, inv)
-        return await self._send(call, "faasGW", request, timeout, INVOKE_READ_TIMEOUT)
-
-    async def _awhere(self, service: str, call: Call) -> tuple[str, str]:
-        # The resolver may ask CSDS (cached for 10 minutes) with blocking I/O: off the loop.
-        return await asyncio.to_thread(self._where, service, call)
-
-    async def _send(
-        self,
-        call: Call,
-        service: str,
-        request: PreparedRequest,
-        timeout: Timeout | None,
-        read_default: float,
-    ) -> tuple[int, bytes]:
-        timeouts = self._timeouts(timeout, read_default)
-        return await send(self.http, self.auth, request, timeouts, call, service, self.retries)
+    async def perform(self, effect: object) -> Any:
+        if isinstance(effect, core.Attempt):
+            return await attempt(self.http, effect)
+        if isinstance(effect, core.Pause):
+            return await asyncio.sleep(effect.seconds)
+        if isinstance(effect, core.Locate):
+            # The resolver may ask CSDS (cached for 10 minutes) with blocking I/O: off the loop.
+            return await asyncio.to_thread(_where, self.resolver, effect.service)
+        assert self.auth is not None
+        if isinstance(effect, core.Authorize):
+            return await self.auth.aheader(self.http)
+        if isinstance(effect, core.Renew):
+            return await self.auth.arefresh(effect.failed, self.http)
+        raise TypeError(f"not an effect: {effect!r}")
 
 
-async def send(
-    http: httpx.AsyncClient,
-    auth: AsyncAuth,
-    request: PreparedRequest,
-    timeouts: tuple[float, float],
-    call: Call,
-    service: str,
-    retries: Retries = core.DEFAULT_RETRIES,
-) -> tuple[int, bytes]:
-    """Send one call (replaying it once with a renewed token after a refusal that may mean a
-    dead token) and return `(status, body bytes)`."""
-    what = core.describe(service, request.url)
-    principal = getattr(auth, "principal", "user")
-    authorization = await auth.aheader(http)
-    status, headers, raw = await exchange(
-        http, request, authorization, timeouts, what, call, retries
-    )
-    if core.may_be_dead_token(status, service, request.method, principal) and (
-        await auth.arefresh(authorization, http)
-    ):
-        authorization = await auth.aheader(http)
-        status, headers, raw = await exchange(
-            http, request, authorization, timeouts, what, call, retries
-        )
-    return core.classify(
-        status, headers, raw, call=call, what=what, method=request.method, principal=principal
-    )
+def _where(resolver: Resolver | None, service: str) -> tuple[str, str]:
+    assert resolver is not None
+    return resolver.domain(service), resolver.base_url(service)
 
 
-async def exchange(
-    http: httpx.AsyncClient,
-    request: PreparedRequest,
-    authorization: str | None,
-    timeouts: tuple[float, float],
-    what: str,
-    call: Call,
-    retries: Retries = core.DEFAULT_RETRIES,
-    form: Mapping[str, str] | None = None,
-) -> tuple[int, Mapping[str, str], bytes]:
-    """Make one HTTP request, retried as `retries` allows, and read its answer, bounded."""
+async def attempt(http: httpx.AsyncClient, effect: core.Attempt) -> tuple[int, Any, bytes]:
+    """Make one HTTP request and read its answer, bounded; a failure is a NetworkFailure."""
+    request = effect.request
     headers = dict(request.headers)
-    if authorization is not None:
-        headers["Authorization"] = authorization
-    connect, read = timeouts
-    limits = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
-    retried = connects = 0
-    while True:
-        started = time.perf_counter()
-        try:
-            async with http.stream(
-                request.method,
-                request.url,
-                params=list(request.params),
-                content=None if form is not None else request.body(),
-                data=form,
-                headers=headers,
-                timeout=limits,
-            ) as response:
-                redirected = 300 <= response.status_code < 400
-                raw = b"" if redirected else await read_body(response, call.request_id)
-        except httpx.TransportError as exc:
-            stage = stage_of(exc)
-            core.log_exchange(request, None, started, call)
-            delay = retries.delay(
-                request.method,
-                retried,
-                connect_failed=stage == core.CONNECT,
-                connects_retried=connects,
-            )
-            if delay is None:
-                raise core.network_error(
-                    stage,
-                    what,
-                    name=type(exc).__name__,
-                    # A form is Sentinel's token call: whatever happened, no function ran.
-                    posted=request.method == "POST" and form is None,
-                    read_timeout=read,
-                    request_id=call.request_id,
-                ) from exc
-            retried, connects = retried + 1, connects + 1
-            await asyncio.sleep(delay)
-            continue
-        core.log_exchange(request, response.status_code, started, call)
-        delay = retries.delay(
+    if effect.authorization is not None:
+        headers["Authorization"] = effect.authorization
+    connect, read = effect.timeouts
+    try:
+        async with http.stream(
             request.method,
-            retried,
-            status=response.status_code,
-            retry_after=response.headers.get("Retry-After"),
-        )
-        if delay is None:
-            return response.status_code, response.headers, raw
-        retried += 1
-        await asyncio.sleep(delay)
+            request.url,
+            params=list(request.params),
+            content=None if effect.form is not None else request.body(),
+            data=effect.form,
+            headers=headers,
+            timeout=httpx.Timeout(connect=connect, read=read, write=read, pool=connect),
+        ) as response:
+            redirected = 300 <= response.status_code < 400
+            request_id = request.headers.get("X-Request-ID")
+            raw = b"" if redirected else await read_body(response, request_id)
+    except httpx.TransportError as exc:
+        raise core.NetworkFailure(stage_of(exc), type(exc).__name__) from exc
+    return response.status_code, response.headers, raw
 
 
 async def read_body(

@@ -17,11 +17,10 @@ from joserfc import jws
 from joserfc.errors import JoseError
 
 from . import core
-from .discovery import DiscoveryError
 from .discovery import Resolver
 from .errors import FaaSError
 from .results import Call
-from .transport import exchange
+from .transport import Blocking
 from .transport import make_session
 from .wire import USER_AGENT
 from .wire import PreparedRequest
@@ -182,47 +181,37 @@ class ClientCredentials:
             self._alock = asyncio.Lock()
         return self._alock
 
-    def _token_call(self) -> tuple[PreparedRequest, dict[str, str], str, Call]:
-        """The token request for this app, what to call Sentinel in errors, and its call."""
+    def _fetch(self) -> None:
+        self._state.store(*Blocking(self._session, resolver=self.resolver).run(self._steps()))
+
+    async def _afetch(self, http: "httpx.AsyncClient | None") -> None:
+        from .aio import Awaiting
+
+        if http is None:
+            raise FaaSError("An async app token fetch needs the client's httpx client.")
+        self._state.store(*await Awaiting(http, resolver=self.resolver).run(self._steps()))
+
+    def _steps(self) -> core.Steps[tuple[str, Any, float]]:
+        """Fetch a token from Sentinel: answer `(token, expires_in, now)`."""
         call = Call("token", request_id=str(uuid.uuid4()))
-        try:
-            base = self.resolver.base_url("sentinel")
-        except DiscoveryError as exc:
-            raise FaaSError(str(exc), kind="discovery", request_id=call.request_id) from exc
-        assert call.request_id is not None
+        _, base = yield from core.locate("sentinel", call)
         url, params, form, headers = core.token_request(
             base,
             self.account_id,
             self.client_id,
             self._client_secret,
             self.user_agent,
-            call.request_id,
+            str(call.request_id),
         )
         request = PreparedRequest("POST", url, tuple(params.items()), headers)
-        return request, form, core.sentinel_what(base), call
-
-    def _fetch(self) -> None:
-        request, form, what, call = self._token_call()
-        status, _, body = exchange(
-            self._session, request, None, self.timeout, what, call, form=form
+        what = core.sentinel_what(base)
+        status, _, body = yield from core.exchange(
+            request, None, self.timeout, what, call, core.DEFAULT_RETRIES, form=form
         )
-        self._keep(status, body, what, call)
-
-    async def _afetch(self, http: "httpx.AsyncClient | None") -> None:
-        from .aio import exchange as aexchange
-
-        request, form, what, call = await asyncio.to_thread(self._token_call)
-        if http is None:
-            raise FaaSError("An async app token fetch needs the client's httpx client.")
-        status, _, body = await aexchange(http, request, None, self.timeout, what, call, form=form)
-        self._keep(status, body, what, call)
-
-    def _keep(self, status: int, body: bytes, what: str, call: Call) -> None:
-        assert call.request_id is not None
         token, expires_in = core.read_token(
-            status, body, what=what, client_id=self.client_id, request_id=call.request_id
+            status, body, what=what, client_id=self.client_id, request_id=str(call.request_id)
         )
-        self._state.store(token, expires_in, self._clock())
+        return token, expires_in, self._clock()
 
 
 def _bearer(token: object) -> str:

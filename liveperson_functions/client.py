@@ -1,7 +1,10 @@
 """FunctionsClient: invoke LivePerson Functions, query events and list functions over HTTP."""
 
+import functools
+import inspect
 import threading
 import time
+import typing
 import uuid as uuidlib
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -9,6 +12,10 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
+from typing import Concatenate
+from typing import ParamSpec
+from typing import TypeVar
+from typing import cast
 
 import requests
 from cachetools import TTLCache
@@ -17,7 +24,7 @@ from . import core
 from .core import INVOKE_READ_TIMEOUT
 from .core import READ_TIMEOUT
 from .core import Retries
-from .discovery import DiscoveryError
+from .core import Steps
 from .discovery import Resolver
 from .errors import FaaSError
 from .inputs import Timeout
@@ -36,8 +43,8 @@ from .results import Invocation
 from .results import Metrics
 from .results import measure
 from .transport import Auth
+from .transport import Blocking
 from .transport import make_session
-from .transport import send
 from .wire import DEFAULT_EVENT_SOURCE
 from .wire import USER_AGENT
 from .wire import FunctionInfo
@@ -51,6 +58,10 @@ from .wire import platform_for
 from .wire import prepare
 from .wire import prepare_gateway
 from .wire import split_logs
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
 
 IMPLEMENTED_TTL = 60  # the official clients cache isImplemented answers for 60 s
 # Event ids can come from users; keep the cache from growing without bound.
@@ -141,21 +152,98 @@ class ClientCore:
             body=inv.body,
         )
 
-    def _begin(self, call: Call, request_id: str | None) -> None:
+    def _locate(self, call: Call, service: str, request_id: str | None) -> Steps[str]:
+        """Give the call its request id, domain and platform; answer the service's base URL."""
         call.request_id = request_id or str(uuidlib.uuid4())
-
-    def _located(self, call: Call, found: tuple[str, str]) -> str:
-        """Give the call its domain and platform; return the service's base URL."""
-        call.domain, base = found
+        call.domain, base = yield from core.locate(service, call)
         call.platform = platform_for(call.domain, self.platform)
         return base
 
-    def _where(self, service: str, call: Call) -> tuple[str, str]:
-        """Ask the resolver for a service's domain and base URL (may call CSDS)."""
-        try:
-            return self.resolver.domain(service), self.resolver.base_url(service)
-        except DiscoveryError as exc:
-            raise FaaSError(str(exc), kind="discovery", request_id=call.request_id) from exc
+    def _send(
+        self,
+        call: Call,
+        service: str,
+        request: PreparedRequest,
+        timeout: Timeout | None,
+        read_default: float,
+    ) -> Steps[tuple[int, bytes]]:
+        timeouts = core.timeouts(check_timeout(timeout), self.timeout, read_default)
+        principal = getattr(self.auth, "principal", "user")
+        return (yield from core.send(request, timeouts, call, service, principal, self.retries))
+
+    # The calls, written once; FunctionsClient and AsyncFunctionsClient run them.
+
+    def _invoke(
+        self,
+        uuid: str,
+        payload: Any = None,
+        headers: Headers | None = None,
+        skill_id: str | int | None = None,
+        event_source: str | None = None,
+        request_id: str | None = None,
+        timeout: Timeout | None = None,
+    ) -> Steps[Invocation]:
+        """Invoke a function by UUID and return its `Invocation` result."""
+        with self._measure("invoke", uuid=str(uuid)) as call:
+            inv = self._invoking(uuid, False, payload, headers, skill_id, event_source, request_id)
+            status, raw = yield from self._post(call, inv, timeout)
+            return self._invocation(call, status, raw)
+
+    def _invoke_event(
+        self,
+        event_id: str,
+        payload: Any = None,
+        headers: Headers | None = None,
+        skill_id: str | int | None = None,
+        event_source: str | None = None,
+        request_id: str | None = None,
+        timeout: Timeout | None = None,
+    ) -> Steps[list[EventResult]]:
+        """Invoke every function implementing an event; return their `EventResult`s, [] if none."""
+        with self._measure("invoke_event", event=str(event_id)) as call:
+            inv = self._invoking(
+                event_id, True, payload, headers, skill_id, event_source, request_id
+            )
+            _, raw = yield from self._post(call, inv, timeout)
+            return self._event_results(call, raw)
+
+    def _is_implemented(
+        self, event_id: str, skill_id: str | int | None = None, timeout: Timeout | None = None
+    ) -> Steps[bool]:
+        """Tell whether any function implements an event (for a skill); cached for 60 s."""
+        with self._measure("is_implemented", event=str(event_id)) as call:
+            key = self._implemented_key(event_id, skill_id)
+            cached = self._cached_implemented(call, key)
+            if cached is not None:
+                return cached
+            base = yield from self._locate(call, "faasGW", None)
+            request = self._implemented_request(call, base, key)
+            _, raw = yield from self._send(call, "faasGW", request, timeout, READ_TIMEOUT)
+            return self._implemented_answer(call, key, raw)
+
+    def _list_functions(
+        self,
+        state: str | Iterable[str] | None = None,
+        event_id: str | None = None,
+        name: str | None = None,
+        user_id: str | None = None,
+        timeout: Timeout | None = None,
+    ) -> Steps[list[FunctionInfo]]:
+        """List the account's functions (V1 lambdas or V2 functions) in one normalised shape."""
+        with self._measure("list_functions", event=event_id) as call:
+            states = check_states(state)
+            user = self.user_id if user_id is None else check_user_id(user_id)
+            base = yield from self._locate(call, "faasUI", None)
+            request = self._list_request(call, base, states, event_id, name, user)
+            _, raw = yield from self._send(call, "faasUI", request, timeout, READ_TIMEOUT)
+            return self._functions(call, raw)
+
+    def _post(
+        self, call: Call, inv: _Invoking, timeout: Timeout | None
+    ) -> Steps[tuple[int, bytes]]:
+        base = yield from self._locate(call, "faasGW", inv.request_id)
+        request = self._invocation_request(call, base, inv)
+        return (yield from self._send(call, "faasGW", request, timeout, INVOKE_READ_TIMEOUT))
 
     def _invocation(self, call: Call, status: int, raw: bytes) -> Invocation:
         result, logs = split_logs(parse(raw))
@@ -247,9 +335,6 @@ class ClientCore:
         assert call.platform is not None
         return [normalise(item, call.platform) for item in data if isinstance(item, dict)]
 
-    def _timeouts(self, timeout: Timeout | None, read_default: float) -> tuple[float, float]:
-        return core.timeouts(check_timeout(timeout), self.timeout, read_default)
-
     def prepare_invoke(
         self,
         target: str,
@@ -261,12 +346,43 @@ class ClientCore:
         event_source: str | None = None,
         request_id: str | None = None,
     ) -> PreparedRequest:
-        """Return the `PreparedRequest` an invocation would send (no token), without sending it."""
+        """Return the `PreparedRequest` an invocation would send (no token), without sending it.
+
+        It may ask CSDS for the gateway's host (once in 10 minutes), with blocking I/O.
+        """
         call = Call()
         inv = self._invoking(target, event, payload, headers, skill_id, event_source, request_id)
-        self._begin(call, inv.request_id)
-        base = self._located(call, self._where("faasGW", call))
+        steps = self._locate(call, "faasGW", inv.request_id)
+        base = Blocking(None, resolver=self.resolver).run(steps)
         return self._invocation_request(call, base, inv)
+
+
+def blocking(
+    call: Callable[Concatenate[ClientCore, P], Steps[R]],
+) -> Callable[Concatenate["FunctionsClient", P], R]:
+    """Make a call of the core a method of FunctionsClient: its steps run with blocking I/O."""
+
+    def method(self: "FunctionsClient", /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._io.run(call(self, *args, **kwargs))
+
+    return public(method, call, returns=_result_type(call))
+
+
+def public(method: T, call: Callable[..., Any], returns: Any) -> T:
+    """Give a client's method the name, docstring and signature of the core's call."""
+    signature = inspect.signature(call)
+    functools.update_wrapper(cast(Callable[..., Any], method), call)
+    name = call.__name__.lstrip("_")
+    vars(method).pop("__wrapped__", None)
+    cast(Any, method).__name__ = name
+    cast(Any, method).__qualname__ = name
+    cast(Any, method).__signature__ = signature.replace(return_annotation=returns)
+    return method
+
+
+def _result_type(call: Callable[..., Any]) -> Any:
+    """The `R` of a call's `Steps[R]` annotation: what the client's method returns."""
+    return typing.get_args(inspect.signature(call).return_annotation)[-1]
 
 
 class FunctionsClient(ClientCore):
@@ -335,6 +451,7 @@ class FunctionsClient(ClientCore):
         )
         self._owns_session = session is None
         self.session = session or make_session(trust_env=trust_env, verify=verify, proxies=proxies)
+        self._io = Blocking(self.session, auth, resolver)
 
     def close(self) -> None:
         """Close the client's own connection pool (a session passed in is left open)."""
@@ -347,89 +464,10 @@ class FunctionsClient(ClientCore):
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def invoke(
-        self,
-        uuid: str,
-        payload: Any = None,
-        headers: Headers | None = None,
-        skill_id: str | int | None = None,
-        event_source: str | None = None,
-        request_id: str | None = None,
-        timeout: Timeout | None = None,
-    ) -> Invocation:
-        """Invoke a function by UUID and return its `Invocation` result."""
-        with self._measure("invoke", uuid=str(uuid)) as call:
-            inv = self._invoking(uuid, False, payload, headers, skill_id, event_source, request_id)
-            status, raw = self._invoke(call, inv, timeout)
-            return self._invocation(call, status, raw)
-
-    def invoke_event(
-        self,
-        event_id: str,
-        payload: Any = None,
-        headers: Headers | None = None,
-        skill_id: str | int | None = None,
-        event_source: str | None = None,
-        request_id: str | None = None,
-        timeout: Timeout | None = None,
-    ) -> list[EventResult]:
-        """Invoke every function implementing an event; return their `EventResult`s, [] if none."""
-        with self._measure("invoke_event", event=str(event_id)) as call:
-            inv = self._invoking(
-                event_id, True, payload, headers, skill_id, event_source, request_id
-            )
-            _, raw = self._invoke(call, inv, timeout)
-            return self._event_results(call, raw)
-
-    def is_implemented(
-        self, event_id: str, skill_id: str | int | None = None, timeout: Timeout | None = None
-    ) -> bool:
-        """Tell whether any function implements an event (for a skill); cached for 60 s."""
-        with self._measure("is_implemented", event=str(event_id)) as call:
-            key = self._implemented_key(event_id, skill_id)
-            cached = self._cached_implemented(call, key)
-            if cached is not None:
-                return cached
-            self._begin(call, None)
-            base = self._located(call, self._where("faasGW", call))
-            request = self._implemented_request(call, base, key)
-            _, raw = self._send(call, "faasGW", request, timeout, READ_TIMEOUT)
-            return self._implemented_answer(call, key, raw)
-
-    def list_functions(
-        self,
-        state: str | Iterable[str] | None = None,
-        event_id: str | None = None,
-        name: str | None = None,
-        user_id: str | None = None,
-        timeout: Timeout | None = None,
-    ) -> list[FunctionInfo]:
-        """List the account's functions (V1 lambdas or V2 functions) in one normalised shape."""
-        with self._measure("list_functions", event=event_id) as call:
-            states = check_states(state)
-            user = self.user_id if user_id is None else check_user_id(user_id)
-            self._begin(call, None)
-            base = self._located(call, self._where("faasUI", call))
-            request = self._list_request(call, base, states, event_id, name, user)
-            _, raw = self._send(call, "faasUI", request, timeout, READ_TIMEOUT)
-            return self._functions(call, raw)
-
-    def _invoke(self, call: Call, inv: _Invoking, timeout: Timeout | None) -> tuple[int, bytes]:
-        self._begin(call, inv.request_id)
-        base = self._located(call, self._where("faasGW", call))
-        request = self._invocation_request(call, base, inv)
-        return self._send(call, "faasGW", request, timeout, INVOKE_READ_TIMEOUT)
-
-    def _send(
-        self,
-        call: Call,
-        service: str,
-        request: PreparedRequest,
-        timeout: Timeout | None,
-        read_default: float,
-    ) -> tuple[int, bytes]:
-        timeouts = self._timeouts(timeout, read_default)
-        return send(self.session, self.auth, request, timeouts, call, service, self.retries)
+    invoke = blocking(ClientCore._invoke)
+    invoke_event = blocking(ClientCore._invoke_event)
+    is_implemented = blocking(ClientCore._is_implemented)
+    list_functions = blocking(ClientCore._list_functions)
 
 
 def _bad_response(what: str, expected: str, call: Call) -> FaaSError:

@@ -1,8 +1,10 @@
 """The I/O-free core both clients share: what an answer means, when to retry or renew a token.
 
-The sync client (requests) and the async one (httpx) only move bytes; every rule about them is
-written here once: the classification of answers into results and errors, the retry policy,
-which refusals may mean a dead token, and how long an app token is kept.
+Every call is written once, here and in `client.ClientCore`, as a generator that yields the
+I/O it needs (an effect: Locate, Authorize, Renew, Attempt, Pause) and receives its result.
+The sync client performs the effects with requests, the async one with httpx; neither holds
+a rule of its own: the classification of answers into results and errors, the retry policy,
+which refusals may mean a dead token, and how long an app token is kept are all here.
 """
 
 import json
@@ -10,14 +12,17 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from collections.abc import Generator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import TypeVar
 from urllib.parse import quote
 from urllib.parse import urlsplit
 
 from .catalogue import explain_forbidden
+from .errors import DiscoveryError
 from .errors import FaaSConnectionError
 from .errors import FaaSError
 from .errors import FaaSInputError
@@ -41,6 +46,58 @@ BACKOFF_JITTER = 0.25
 CONNECT_RETRIES = 1
 # Only these are retried on a status: a POST that reached the gateway may have run the function.
 RETRIED_METHODS = frozenset({"GET"})
+
+R = TypeVar("R")
+# A call written once: it yields effects and receives what performing each gave.
+Steps = Generator[Any, Any, R]
+
+
+@dataclass(frozen=True)
+class Locate:
+    """Find a service: answers `(domain, base URL)`, or raises DiscoveryError."""
+
+    service: str
+
+
+@dataclass(frozen=True)
+class Authorize:
+    """Get the Authorization header value of the call's principal."""
+
+
+@dataclass(frozen=True)
+class Renew:
+    """Renew the token that `failed`; answers whether a replay could now succeed."""
+
+    failed: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Make one HTTP request and read its answer (bounded): answers `(status, headers, body)`,
+    or raises NetworkFailure naming where it failed."""
+
+    request: PreparedRequest
+    authorization: str | None
+    timeouts: tuple[float, float]
+    form: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Wait before the next attempt."""
+
+    seconds: float
+
+
+class NetworkFailure(Exception):
+    """What a transport raises for an Attempt that got no answer: the stage, and the
+    transport's own exception name (its exception is the cause)."""
+
+    def __init__(self, stage: str, name: str) -> None:
+        super().__init__(f"{stage}: {name}")
+        self.stage = stage
+        self.name = name
+
 
 MAX_REFRESH_BUFFER = 300  # renew at most 5 minutes early...
 OPAQUE_TOKEN_LIFETIME = 60  # ...and keep a token whose expiry we cannot read only briefly
@@ -227,6 +284,88 @@ def timeouts(
     """A call's own timeout, else the client's, else the defaults: `(connect, read)`."""
     own, client = own or (None, None), client or (None, None)
     return own[0] or client[0] or CONNECT_TIMEOUT, own[1] or client[1] or read_default
+
+
+def exchange(
+    request: PreparedRequest,
+    authorization: str | None,
+    timeouts: tuple[float, float],
+    what: str,
+    call: Call,
+    retries: Retries,
+    form: Mapping[str, str] | None = None,
+) -> Steps[tuple[int, Mapping[str, str], bytes]]:
+    """Make one HTTP request, tried again as `retries` allows; answer `(status, headers, body)`."""
+    retried = connects = 0
+    while True:
+        started = time.perf_counter()
+        try:
+            status, headers, raw = yield Attempt(request, authorization, timeouts, form)
+        except NetworkFailure as failure:
+            log_exchange(request, None, started, call)
+            delay = retries.delay(
+                request.method,
+                retried,
+                connect_failed=failure.stage == CONNECT,
+                connects_retried=connects,
+            )
+            if delay is None:
+                raise network_error(
+                    failure.stage,
+                    what,
+                    name=failure.name,
+                    # A form is Sentinel's token call: whatever happened, no function ran.
+                    posted=request.method == "POST" and form is None,
+                    read_timeout=timeouts[1],
+                    request_id=call.request_id,
+                ) from failure.__cause__
+            retried, connects = retried + 1, connects + 1
+            yield Pause(delay)
+            continue
+        log_exchange(request, status, started, call)
+        delay = retries.delay(
+            request.method, retried, status=status, retry_after=headers.get("Retry-After")
+        )
+        if delay is None:
+            return status, headers, raw
+        retried += 1
+        yield Pause(delay)
+
+
+def send(
+    request: PreparedRequest,
+    timeouts: tuple[float, float],
+    call: Call,
+    service: str,
+    principal: str,
+    retries: Retries,
+) -> Steps[tuple[int, bytes]]:
+    """Send one call (replaying it once with a renewed token after a refusal that may mean a
+    dead token); answer `(status, body)` of a success, or raise what the answer means."""
+    what = describe(service, request.url)
+    authorization = yield Authorize()
+    status, headers, raw = yield from exchange(
+        request, authorization, timeouts, what, call, retries
+    )
+    if may_be_dead_token(status, service, request.method, principal) and (
+        yield Renew(authorization)
+    ):
+        authorization = yield Authorize()
+        status, headers, raw = yield from exchange(
+            request, authorization, timeouts, what, call, retries
+        )
+    return classify(
+        status, headers, raw, call=call, what=what, method=request.method, principal=principal
+    )
+
+
+def locate(service: str, call: Call) -> Steps[tuple[str, str]]:
+    """Find a service's `(domain, base URL)`; a failure is a FaaSError of kind discovery."""
+    try:
+        found: tuple[str, str] = yield Locate(service)
+    except DiscoveryError as exc:
+        raise FaaSError(str(exc), kind="discovery", request_id=call.request_id) from exc
+    return found
 
 
 # App tokens (client credentials): the request, the answer, and how long a token is kept.

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .breaker import CircuitOpen
+from .errors import DiscoveryError as DiscoveryError  # where it has always been imported from
 from .transport import make_session
 
 if TYPE_CHECKING:
@@ -47,10 +48,6 @@ REGIONS: dict[str, dict[str, dict[str, str]]] = {
         },
     },
 }
-
-
-class DiscoveryError(Exception):
-    """A LivePerson service could not be located; the message says which and why."""
 
 
 @functools.lru_cache(maxsize=256)

@@ -28,6 +28,10 @@ _SECRETS = re.compile(r"(?i)\b(bearer|dpop)\s+[\w.~+/=-]{16,}|eyJ[\w-]+\.[\w-]+\
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+class DiscoveryError(Exception):
+    """A LivePerson service could not be located; the message says which and why."""
+
+
 class FaaSError(Exception):
     """The root of every error this client raises; `kind` names what failed.
 

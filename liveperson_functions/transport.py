@@ -1,4 +1,4 @@
-"""The sync transport on requests: a pooled session, one call sent (with retries), bounded reads.
+"""The sync transport on requests: a pooled session, the core's effects performed, bounded reads.
 
 Every rule (what an answer means, when to retry or renew) is in `core`; this module only
 moves bytes and names what failed on the network.
@@ -8,8 +8,11 @@ import os
 import time
 from collections.abc import Mapping
 from http.cookiejar import DefaultCookiePolicy
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Protocol
+from typing import TypeVar
+from typing import cast
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -27,10 +30,12 @@ from .core import CONNECT_TIMEOUT  # noqa: F401  (re-exported for the app and be
 from .core import INVOKE_READ_TIMEOUT  # noqa: F401
 from .core import MAX_BODY_BYTES
 from .core import READ_TIMEOUT  # noqa: F401
-from .core import Retries
-from .errors import FaaSError
-from .results import Call
 from .wire import PreparedRequest
+
+if TYPE_CHECKING:
+    from .discovery import Resolver
+
+R = TypeVar("R")
 
 POOL_SIZE = 32
 _CHUNK = 64 * 1024
@@ -121,96 +126,77 @@ def read_body(
     return b"".join(chunks)
 
 
-def send(
-    session: requests.Session,
-    auth: Auth,
-    request: PreparedRequest,
-    timeouts: tuple[float, float],
-    call: Call,
-    service: str,
-    retries: Retries = core.DEFAULT_RETRIES,
-) -> tuple[int, bytes]:
-    """Send one call (replaying it once with a renewed token after a refusal that may mean a
-    dead token) and return `(status, body bytes)`."""
-    what = core.describe(service, request.url)
-    principal = getattr(auth, "principal", "user")
-    authorization = auth.header()
-    status, headers, raw = exchange(session, request, authorization, timeouts, what, call, retries)
-    if core.may_be_dead_token(status, service, request.method, principal) and auth.refresh(
-        failed=authorization
-    ):
-        status, headers, raw = exchange(
-            session, request, auth.header(), timeouts, what, call, retries
-        )
-    return core.classify(
-        status, headers, raw, call=call, what=what, method=request.method, principal=principal
-    )
+class Blocking:
+    """Runs the core's steps with blocking I/O: requests for HTTP, the resolver, the auth."""
+
+    def __init__(
+        self,
+        session: requests.Session | None,
+        auth: Auth | None = None,
+        resolver: "Resolver | None" = None,
+    ) -> None:
+        self.session = session
+        self.auth = auth
+        self.resolver = resolver
+
+    def run(self, steps: core.Steps[R]) -> R:
+        """Drive `steps` to its end: perform each effect, send back its result or error."""
+        value: Any = None
+        error: Exception | None = None
+        while True:
+            try:
+                effect = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as done:
+                return cast(R, done.value)
+            try:
+                value, error = self.perform(effect), None
+            except Exception as exc:  # the step decides; what it does not catch reaches you
+                value, error = None, exc
+
+    def perform(self, effect: object) -> Any:
+        if isinstance(effect, core.Attempt):
+            assert self.session is not None
+            return attempt(self.session, effect)
+        if isinstance(effect, core.Pause):
+            return time.sleep(effect.seconds)
+        if isinstance(effect, core.Locate):
+            assert self.resolver is not None
+            return self.resolver.domain(effect.service), self.resolver.base_url(effect.service)
+        assert self.auth is not None
+        if isinstance(effect, core.Authorize):
+            return self.auth.header()
+        if isinstance(effect, core.Renew):
+            return self.auth.refresh(failed=effect.failed)
+        raise TypeError(f"not an effect: {effect!r}")
 
 
-def exchange(
-    session: requests.Session,
-    request: PreparedRequest,
-    authorization: str | None,
-    timeouts: tuple[float, float],
-    what: str,
-    call: Call,
-    retries: Retries = core.DEFAULT_RETRIES,
-    form: Mapping[str, str] | None = None,
-) -> tuple[int, Mapping[str, str], bytes]:
-    """Make one HTTP request, retried as `retries` allows, and read its answer, bounded."""
+def attempt(session: requests.Session, effect: core.Attempt) -> tuple[int, Any, bytes]:
+    """Make one HTTP request and read its answer, bounded; a failure is a NetworkFailure."""
+    request = effect.request
     headers = dict(request.headers)
-    if authorization is not None:
-        headers["Authorization"] = authorization
-    retried = connects = 0
-    while True:
-        started = time.perf_counter()
-        try:
-            response = session.request(
-                request.method,
-                request.url,
-                params=list(request.params),
-                data=form if form is not None else request.body(),
-                headers=headers,
-                timeout=timeouts,
-                allow_redirects=False,
-                stream=True,
-            )
-            with response:
-                redirected = 300 <= response.status_code < 400
-                raw = b"" if redirected else read_body(response, request_id=call.request_id)
-        except requests.RequestException as exc:
-            stage = stage_of(exc)
-            core.log_exchange(request, None, started, call)
-            delay = retries.delay(
-                request.method,
-                retried,
-                connect_failed=stage == core.CONNECT,
-                connects_retried=connects,
-            )
-            if delay is None:
-                raise core.network_error(
-                    stage,
-                    what,
-                    name=type(exc).__name__,
-                    # A form is Sentinel's token call: whatever happened, no function ran.
-                    posted=request.method == "POST" and form is None,
-                    read_timeout=timeouts[1],
-                    request_id=call.request_id,
-                ) from exc
-            retried, connects = retried + 1, connects + 1
-            time.sleep(delay)
-            continue
-        core.log_exchange(request, response.status_code, started, call)
-        delay = retries.delay(
+    if effect.authorization is not None:
+        headers["Authorization"] = effect.authorization
+    try:
+        response = session.request(
             request.method,
-            retried,
-            status=response.status_code,
-            retry_after=response.headers.get("Retry-After"),
+            request.url,
+            params=list(request.params),
+            data=effect.form if effect.form is not None else request.body(),
+            headers=headers,
+            timeout=effect.timeouts,
+            allow_redirects=False,
+            stream=True,
         )
-        if delay is None:
-            return response.status_code, response.headers, raw
-        retried += 1
-        time.sleep(delay)
+        with response:
+            redirected = 300 <= response.status_code < 400
+            raw = b"" if redirected else read_body(response, request_id=_request_id(request))
+    except requests.RequestException as exc:
+        raise core.NetworkFailure(stage_of(exc), type(exc).__name__) from exc
+    return response.status_code, response.headers, raw
+
+
+def _request_id(request: PreparedRequest) -> str | None:
+    return request.headers.get("X-Request-ID")
 
 
 def stage_of(exc: requests.RequestException) -> str:
@@ -230,25 +216,6 @@ def stage_of(exc: requests.RequestException) -> str:
     if isinstance(exc, Timeout) or isinstance(reason, ReadTimeoutError):
         return core.TIMEOUT
     return core.BROKEN
-
-
-def transport_error(
-    exc: requests.RequestException,
-    what: str,
-    *,
-    posted: bool,
-    read_timeout: float | None,
-    request_id: str | None = None,
-) -> FaaSError:
-    """Turn a requests exception into a FaaSError that says whether the function could have run."""
-    return core.network_error(
-        stage_of(exc),
-        what,
-        name=type(exc).__name__,
-        posted=posted,
-        read_timeout=read_timeout,
-        request_id=request_id,
-    )
 
 
 def _reason(exc: Exception) -> object:
