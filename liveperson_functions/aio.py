@@ -24,8 +24,8 @@ import httpx
 from . import core
 from .client import IMPLEMENTED_TTL
 from .client import ClientCore
-from .client import _result_type
 from .client import public
+from .client import result_type
 from .core import MAX_BODY_BYTES
 from .core import Retries
 from .discovery import Resolver
@@ -101,7 +101,7 @@ def awaiting(
     async def method(self: "AsyncFunctionsClient", /, *args: P.args, **kwargs: P.kwargs) -> R:
         return await self._io.run(call(self, *args, **kwargs))
 
-    return public(method, call, returns=_result_type(call))
+    return public(method, call, returns=result_type(call))
 
 
 class AsyncFunctionsClient(ClientCore):

@@ -365,7 +365,7 @@ def blocking(
     def method(self: "FunctionsClient", /, *args: P.args, **kwargs: P.kwargs) -> R:
         return self._io.run(call(self, *args, **kwargs))
 
-    return public(method, call, returns=_result_type(call))
+    return public(method, call, returns=result_type(call))
 
 
 def public(method: T, call: Callable[..., Any], returns: Any) -> T:
@@ -380,7 +380,7 @@ def public(method: T, call: Callable[..., Any], returns: Any) -> T:
     return method
 
 
-def _result_type(call: Callable[..., Any]) -> Any:
+def result_type(call: Callable[..., Any]) -> Any:
     """The `R` of a call's `Steps[R]` annotation: what the client's method returns."""
     return typing.get_args(inspect.signature(call).return_annotation)[-1]
 

@@ -1,5 +1,6 @@
 """The library's API: one error class per failure kind, timeouts, from_env."""
 
+import asyncio
 import inspect
 import logging
 import sys
@@ -7,6 +8,7 @@ import sys
 import pytest
 
 import liveperson_functions
+from liveperson_functions import AsyncFunctionsClient
 from liveperson_functions import FaaSConnectionError
 from liveperson_functions import FaaSDetailedError
 from liveperson_functions import FaaSError
@@ -22,6 +24,7 @@ from .fakes import ACCOUNT
 from .fakes import FN_UUID
 from .fakes import Reply
 from .fakes import free_port
+from .fakes import resolver_for
 
 INVOKE = f"/api/account/{ACCOUNT}/lambdas/{FN_UUID}/invoke"
 LIST = f"/api/account/{ACCOUNT}/lambdas"
@@ -255,3 +258,54 @@ def test_one_debug_record_per_http_call_and_never_a_secret(fake, make_client, ca
     assert record.faas_request_id == "rid-7" and record.faas_ms >= 0
     text = caplog.text
     assert "secret-token-123" not in text and "4111" not in text and "externalSystem" not in text
+
+
+def async_failure(domain, call, **options):
+    """The FaaSError an AsyncFunctionsClient raises for `call(client)` against `domain`."""
+
+    async def run():
+        auth = UserBearer(lambda: "user-token")
+        async with AsyncFunctionsClient(ACCOUNT, auth, resolver_for(domain), **options) as c:
+            await call(c)
+
+    with pytest.raises(FaaSError) as caught:
+        asyncio.run(run())
+    return caught.value
+
+
+def test_the_async_client_names_every_failure_kind_as_the_sync_one(fake, raw_server):
+    huge = b'"' + b"x" * (5 * 1024 * 1024) + b'"'
+    fake.reply("POST", INVOKE, Reply(200, huge, chunked=True))
+    fake.reply("GET", LIST, Reply(302, b"", {"Location": "http://elsewhere.test/?code=s"}))
+    silent, hangup = raw_server("silent"), raw_server("hangup")
+
+    refused = async_failure(f"127.0.0.1:{free_port()}", lambda c: c.invoke(FN_UUID, {}))
+    timed_out = async_failure(silent.domain, lambda c: c.invoke(FN_UUID, {}, timeout=0.2))
+    slow_read = async_failure(silent.domain, lambda c: c.is_implemented("e1", timeout=0.2))
+    broken = async_failure(hangup.domain, lambda c: c.invoke_event("e1", {}))
+    too_large = async_failure(fake.domain, lambda c: c.invoke(FN_UUID, {}))
+    redirect = async_failure(fake.domain, lambda c: c.list_functions())
+    bad_input = async_failure(fake.domain, lambda c: c.invoke(FN_UUID, {}, headers=[1, 2]))
+
+    assert (type(refused), refused.kind, refused.may_have_run) == (
+        FaaSConnectionError,
+        "connect",
+        False,
+    )
+    assert (type(timed_out), timed_out.kind, timed_out.may_have_run) == (
+        FaaSTimeout,
+        "read-timeout",
+        True,
+    )
+    assert (type(slow_read), slow_read.kind) == (FaaSTimeout, "timeout")
+    assert (type(broken), broken.kind, broken.may_have_run) == (
+        FaaSConnectionError,
+        "broken",
+        True,
+    )
+    assert (too_large.kind, redirect.kind, redirect.status) == ("too-large", "redirect", 302)
+    assert "code=" not in str(redirect)  # no query in the message
+    assert (type(bad_input), bad_input.kind) == (FaaSInputError, "bad-input")
+    # Nothing was resent: one POST each to the silent and the hung-up servers, one GET.
+    assert (silent.requests, hangup.requests) == (2, 1)
+    assert len(fake.requests_to(INVOKE)) == len(fake.requests_to(LIST)) == 1
