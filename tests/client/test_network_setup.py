@@ -3,12 +3,14 @@
 
 import asyncio
 import contextlib
+import json
 import shutil
 import socket
 import socketserver
 import threading
 
 import pytest
+from click.testing import CliRunner
 from werkzeug.serving import make_server
 
 from app.config import UPSTREAM_TRUST_ENV
@@ -21,6 +23,7 @@ from liveperson_functions import Resolver
 from liveperson_functions import UserBearer
 from liveperson_functions import async_from_env
 from liveperson_functions import from_env
+from liveperson_functions.cli import faas
 from liveperson_functions.transport import make_session
 from sandbox import ACCOUNT_ID
 from sandbox import Settings
@@ -302,3 +305,19 @@ def test_the_web_app_ignores_the_environment(sandbox, proxy, monkeypatch, tmp_pa
     assert proxy.seen == []
     assert UPSTREAM_TRUST_ENV is False  # stated in the app's configuration
     assert f"{USER_AGENT} functions-invoker" == gateway.USER_AGENT
+
+
+def test_the_command_line_trusts_a_ca_bundle_from_the_environment(tls_sandbox, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls_sandbox.cert)
+    env = {**env_for(tls_sandbox.url), "LP_INSECURE_HTTP": None, "LP_BEARER": None}
+
+    done = CliRunner().invoke(
+        faas, ["invoke", fn.GREETING, "--payload", '{"name": "Ada"}'], env=env
+    )
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    refused = CliRunner().invoke(faas, ["invoke", fn.GREETING, "--json"], env=env)
+
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["result"] == HELLO
+    assert refused.exit_code == 3
+    assert json.loads(refused.stdout)["error"]["kind"] == "discovery"  # CSDS's certificate

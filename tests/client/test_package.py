@@ -2,6 +2,9 @@
 
 import json
 import subprocess
+import sys
+
+from tests.support import ROOT
 
 from .conftest import outside_env
 
@@ -82,3 +85,16 @@ def test_the_installed_package_describes_itself(installed, tmp_path):
     assert any(r.startswith("httpx~=") and 'extra == "async"' in r for r in meta["requires"])
     assert "LivePerson Functions" in meta["summary"]
     assert meta["readme"].startswith("# ")  # the README, as the long description
+
+
+def test_the_package_passes_its_own_strict_type_check(tmp_path):
+    # pyproject.toml's [tool.mypy]: strict, the command line's own modules allowed untyped.
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("Success: no issues found")
