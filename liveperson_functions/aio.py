@@ -19,7 +19,12 @@ from typing import Protocol
 from typing import TypeVar
 from typing import cast
 
-import httpx
+try:
+    import httpx
+except ImportError as exc:  # the `async` extra is optional
+    raise ImportError(
+        "AsyncFunctionsClient needs httpx: pip install 'liveperson-functions[async]'"
+    ) from exc
 
 from . import core
 from .client import IMPLEMENTED_TTL

@@ -3,6 +3,7 @@
 import asyncio
 import inspect
 import logging
+import subprocess
 import sys
 
 import pytest
@@ -309,3 +310,21 @@ def test_the_async_client_names_every_failure_kind_as_the_sync_one(fake, raw_ser
     # Nothing was resent: one POST each to the silent and the hung-up servers, one GET.
     assert (silent.requests, hangup.requests) == (2, 1)
     assert len(fake.requests_to(INVOKE)) == len(fake.requests_to(LIST)) == 1
+
+
+def test_without_httpx_the_async_client_says_which_extra_to_install():
+    script = (
+        "import sys; sys.modules['httpx'] = None\n"
+        "import liveperson_functions\n"
+        "liveperson_functions.FunctionsClient  # the sync client needs no httpx\n"
+        "try:\n"
+        "    liveperson_functions.AsyncFunctionsClient\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == (
+        "AsyncFunctionsClient needs httpx: pip install 'liveperson-functions[async]'\n"
+    )
