@@ -59,10 +59,12 @@ class _NoNetrc(AuthBase):
 
 
 class Session(requests.Session):
-    """A requests session whose own `verify` wins over REQUESTS_CA_BUNDLE, and that also
-    reads SSL_CERT_FILE (as httpx and OpenSSL do) when it trusts the environment."""
+    """A requests session whose own `verify` and `proxies` win over the environment's (plain
+    requests lets REQUESTS_CA_BUNDLE and HTTPS_PROXY override them), and that also reads
+    SSL_CERT_FILE (as httpx and OpenSSL do) when it trusts the environment."""
 
     explicit_verify: bool | str | None = None
+    explicit_proxies: Mapping[str, str] = {}
 
     def merge_environment_settings(
         self,
@@ -75,6 +77,7 @@ class Session(requests.Session):
         if verify is None and self.explicit_verify is not None:
             verify = self.explicit_verify
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        settings["proxies"].update(self.explicit_proxies)
         if settings["verify"] is True and self.trust_env and os.environ.get("SSL_CERT_FILE"):
             settings["verify"] = os.environ["SSL_CERT_FILE"]
         return settings
@@ -97,8 +100,7 @@ def make_session(
     session.trust_env = trust_env
     session.auth = _NoNetrc()
     session.explicit_verify = verify
-    if proxies:
-        session.proxies.update(proxies)
+    session.explicit_proxies = dict(proxies or {})
     # A client may serve many users; a cookie set for one must never ride along for another.
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     # No urllib3 retries: the client retries by core.Retries, the same rule as the async one.

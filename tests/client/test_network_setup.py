@@ -198,6 +198,15 @@ def test_a_proxy_passed_to_the_client_carries_every_call(kind, sandbox, proxy):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_proxies_passed_win_over_the_environment(kind, sandbox, proxy, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    env = {**env_for(sandbox.url), "LP_INSECURE_HTTP": "1"}
+
+    assert greet(kind, env, proxies={"http": proxy.url}) == HELLO
+    assert any("/invoke?" in line for line in proxy.seen)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_http_proxy_and_no_proxy_from_the_environment(kind, sandbox, proxy, monkeypatch):
     env = {**env_for(sandbox.url), "LP_INSECURE_HTTP": "1"}
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
