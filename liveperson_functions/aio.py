@@ -84,7 +84,7 @@ def make_http(
 
 def ssl_context(verify: bool | str | None, trust_env: bool) -> ssl.SSLContext:
     """The TLS trust requests would use: `verify`, else REQUESTS_CA_BUNDLE or SSL_CERT_FILE."""
-    if verify is None and trust_env:
+    if verify in (None, True) and trust_env:  # as requests: True means "the default trust"
         verify = (
             os.environ.get("REQUESTS_CA_BUNDLE")
             or os.environ.get("CURL_CA_BUNDLE")
