@@ -12,8 +12,11 @@ from urllib.parse import urlsplit
 import requests
 
 from .breaker import CircuitOpen
+from .core import log_exchange
 from .errors import DiscoveryError as DiscoveryError  # where it has always been imported from
+from .results import Call
 from .transport import make_session
+from .wire import PreparedRequest
 
 if TYPE_CHECKING:
     from .breaker import Breaker
@@ -178,6 +181,7 @@ class Resolver:
                         f"LivePerson's domain service (CSDS) failed repeatedly; it is asked "
                         f"again in {exc.retry_after} s."
                     ) from exc
+            started, sent = time.perf_counter(), PreparedRequest("GET", url)
             try:
                 response = self.http.get(
                     url,
@@ -187,11 +191,13 @@ class Resolver:
                     headers={"Accept": "application/json"},
                 )
             except requests.RequestException as exc:
+                log_exchange(sent, None, started, Call("csds"))
                 self._outcome(ok=False)
                 raise DiscoveryError(
                     f"LivePerson's domain service (CSDS) at {self.csds_url} could not be "
                     f"reached ({type(exc).__name__}); check LP_CSDS_URL or try again later."
                 ) from exc
+            log_exchange(sent, response.status_code, started, Call("csds"))
             self._outcome(ok=response.status_code < 500)
             if response.status_code != 200:
                 raise DiscoveryError(

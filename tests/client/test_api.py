@@ -18,6 +18,7 @@ from liveperson_functions import FaaSLambdaError
 from liveperson_functions import FaaSTimeout
 from liveperson_functions.auth import ClientCredentials
 from liveperson_functions.auth import UserBearer
+from liveperson_functions.discovery import Resolver
 from liveperson_functions.env import SANDBOX_ACCOUNT
 from liveperson_functions.env import from_env
 
@@ -328,3 +329,15 @@ def test_without_httpx_the_async_client_says_which_extra_to_install():
     assert done.stdout == (
         "AsyncFunctionsClient needs httpx: pip install 'liveperson-functions[async]'\n"
     )
+
+
+def test_csds_lookups_leave_a_debug_record_too(fake, caplog):
+    resolver = Resolver(ACCOUNT, fake.url, insecure_http=True)
+    with caplog.at_level(logging.DEBUG, logger="liveperson_functions"):
+        resolver.domain("faasGW")
+        resolver.domain("faasUI")  # cached: no second call
+    resolver.http.close()
+
+    [record] = [r for r in caplog.records if r.name == "liveperson_functions"]
+    path = f"/api/account/{ACCOUNT}/service/baseURI.json"
+    assert record.getMessage().startswith(f"HTTP GET {path} -> 200 in ")
