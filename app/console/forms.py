@@ -127,6 +127,11 @@ class Invocation:
     event_source: str = ""
     payload: object = None
     errors: dict = field(default_factory=dict)
+    # The environment chosen, the header values to send once its variables are filled, and
+    # what was sent as shown (app.workspace.variables).
+    environment: str = ""
+    sent_headers: dict | None = None
+    variables: dict | None = None
 
     def header_dict(self):
         """Return the header rows that have a name, as a dict."""
@@ -135,7 +140,7 @@ class Invocation:
     def options(self):
         """Return the client's invoke options for what the form says."""
         return {
-            "headers": self.header_dict(),
+            "headers": self.header_dict() if self.sent_headers is None else self.sent_headers,
             "skill_id": self.skill_id or None,
             "event_source": self.event_source or None,
         }

@@ -23,6 +23,8 @@ from app.console import gateway
 from app.console import implemented
 from app.console import invoke
 from app.console import snippets
+from app.workspace import shared
+from app.workspace import variables
 from liveperson_functions.errors import FaaSDetailedError
 from liveperson_functions.errors import FaaSError
 
@@ -76,7 +78,11 @@ def whole(text):
 def from_entry(entry):
     """Return the invoke form an invocation in the history was sent with."""
     return forms.Invocation(
-        whole(entry["payload"]) or "{}", entry["headers"], entry["skill_id"], entry["event_source"]
+        whole(entry["payload"]) or entry.get("sent") and entry["payload"] or "{}",
+        entry["headers"],
+        entry["skill_id"],
+        entry["event_source"],
+        environment=entry.get("environment_id", ""),
     )
 
 
@@ -97,6 +103,9 @@ def prefill(kind, target, default):
         for item in userdata().payloads(sub, kind, target):
             if item["name"] == saved:
                 return forms.Invocation(item["payload"])
+    text = shared.shared_payload_text(kind, target, request.args.get("shared"))
+    if text:
+        return forms.Invocation(text)
     return forms.Invocation(whole(userdata().last_payload(sub, kind, target)) or default)
 
 
@@ -174,12 +183,14 @@ def function(uuid):
     if request.method == "GET":
         form = prefill("function", uuid, sample_payload(found))
         return page_for("console/function.html", None, form=form, **context)
-    form = forms.read_invoke_form(request.form)
+    form = variables.read_invoke_form(request.form)
     as_app.choose(request.form)
     if listed and found["state"] not in INVOCABLE:
         form.errors["state"] = "This function is not deployed, so it cannot be invoked."
-    if form.errors:
-        return page_for("console/function.html", None, form=form, **context), 400
+    if form.errors or "preview" in request.form:
+        context["preview"] = variables.preview(form)
+        status = 400 if form.errors else 200
+        return page_for("console/function.html", None, form=form, **context), status
     paused = invoke.walkthrough_pause("function", uuid, form, found["name"])
     if paused:
         return paused
@@ -229,7 +240,7 @@ def event(event_id):
         abort(404)
     described = catalogue.describe(event_id)
     if request.method == "POST":
-        form = forms.read_invoke_form(request.form)
+        form = variables.read_invoke_form(request.form)
         as_app.choose(request.form)
     else:
         form = prefill("event", event_id, json.dumps(described.sample, indent=2))
@@ -251,8 +262,10 @@ def event(event_id):
     }
     if request.method == "GET":
         return page_for("console/event.html", None, form=form, **context)
-    if form.errors:
-        return page_for("console/event.html", None, form=form, **context), 400
+    if form.errors or "preview" in request.form:
+        context["preview"] = variables.preview(form)
+        status = 400 if form.errors else 200
+        return page_for("console/event.html", None, form=form, **context), status
     paused = invoke.walkthrough_pause("event", event_id, form, described.title)
     if paused:
         return paused

@@ -75,10 +75,11 @@ class SQLiteSuites:
             (sub, suite_id, json.dumps(doc), time.time()),
         )
 
-    def delete_suite(self, sub, suite_id):
+    def delete_suite(self, sub, suite_id, keep_runs=False):
         db = self.connection()
         db.execute("DELETE FROM suites WHERE sub = ? AND id = ?", (sub, suite_id))
-        db.execute("DELETE FROM suite_runs WHERE sub = ? AND suite_id = ?", (sub, suite_id))
+        if not keep_runs:
+            db.execute("DELETE FROM suite_runs WHERE sub = ? AND suite_id = ?", (sub, suite_id))
 
     def save_run(self, sub, run):
         db = self.connection()
@@ -140,9 +141,10 @@ class RedisSuites:
         doc = {**doc, "updated_at": time.time()}
         self._call("hset", f"suites:{sub}", suite_id, json.dumps(doc))
 
-    def delete_suite(self, sub, suite_id):
+    def delete_suite(self, sub, suite_id, keep_runs=False):
         self._call("hdel", f"suites:{sub}", suite_id)
-        self._call("delete", f"suite-runs:{sub}:{suite_id}")
+        if not keep_runs:
+            self._call("delete", f"suite-runs:{sub}:{suite_id}")
 
     def save_run(self, sub, run):
         key = f"suite-run:{sub}:{run['id']}"
