@@ -141,6 +141,16 @@ class Resolver:
         return text
 
 
+def with_stand_ins(text):
+    """Return JSON text with each placeholder outside strings as 0, to check it before filling
+    (a saved payload may say `{"n": {{count}}}`)."""
+    parts, position = [], 0
+    for match in JSON_STRING.finditer(text):
+        parts += [PLACEHOLDER.sub("0", text[position : match.start()]), match.group()]
+        position = match.end()
+    return "".join([*parts, PLACEHOLDER.sub("0", text[position:])])
+
+
 def read_variables(data):
     """Return name -> Variable from an environment file's parsed JSON.
 

@@ -8,6 +8,7 @@ from dataclasses import field
 from liveperson_functions.inputs import EVENT_ID
 from liveperson_functions.inputs import SKILL_ID
 from liveperson_functions.inputs import json_depth
+from liveperson_functions.variables import with_stand_ins
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_DEPTH = 64
@@ -115,6 +116,12 @@ def parse_payload(text):
     if SURROGATE.search(json.dumps(value, ensure_ascii=False)):
         raise PayloadError(LONE_SURROGATE)
     return value
+
+
+def check_saved(text):
+    """Check a payload to keep (saved, shared, imported): strict JSON once its {{variables}}
+    are filled, whatever they hold; raise PayloadError as parse_payload does."""
+    parse_payload(with_stand_ins(text))
 
 
 @dataclass

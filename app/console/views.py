@@ -69,7 +69,7 @@ def sample_payload(function):
 def whole(text):
     """Return a kept payload if it is whole JSON, else None: a cut copy never goes back."""
     try:
-        forms.parse_payload(text or "")
+        forms.check_saved(text or "")
     except forms.PayloadError:
         return None
     return text
@@ -78,7 +78,7 @@ def whole(text):
 def from_entry(entry):
     """Return the invoke form an invocation in the history was sent with."""
     return forms.Invocation(
-        whole(entry["payload"]) or entry.get("sent") and entry["payload"] or "{}",
+        whole(entry["payload"]) or "{}",
         entry["headers"],
         entry["skill_id"],
         entry["event_source"],

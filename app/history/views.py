@@ -153,7 +153,7 @@ def save_payload():
         flash("Give the payload a name (at most 80 characters) to save it.")
         return redirect(back, 303)
     try:
-        forms.parse_payload(text)
+        forms.check_saved(text)
     except forms.PayloadTooLarge as exc:
         flash(f"Not saved: {exc}.")
         return redirect(back, 303)
@@ -276,7 +276,7 @@ def valid_import(item):
     if not isinstance(payload, str):
         raise ValueError(f"({name}) has no payload text")
     try:
-        forms.parse_payload(payload)
+        forms.check_saved(payload)
     except forms.PayloadError as exc:
         raise ValueError(f"({name}): the payload is not valid JSON: {exc}") from None
     return (*where, name, payload)

@@ -173,7 +173,7 @@ def save_payload(item_id):
         error = "Give the payload a name of 1 to 80 characters."
         return payload_page(record, "", text, error, 400)
     try:
-        forms.parse_payload(text)
+        forms.check_saved(text)
     except forms.PayloadError as exc:
         return payload_page(record, name, text, f"Not saved: {exc}.", 400)
     doc = {**record["doc"], "name": name, "payload": text}

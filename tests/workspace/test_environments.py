@@ -190,3 +190,19 @@ def test_a_suite_runs_against_a_chosen_environment_and_its_report_masks_secrets(
     unknown = agent.form_post(page, {"environment": ""}, action=f"/suites/{suite_id}/run")
     assert "Nothing was run: unknown variable {{apiKey}}" in visible_text(unknown)
     assert calls(sandbox, "invoke") == 2
+
+
+def test_a_payload_with_variables_is_saved_and_used_with_an_environment(app, sandbox, agent):
+    from tests.workspace.test_shared import save_payload
+
+    env_id = create_environment(agent, app, variables=VARIABLES)
+    saved = save_payload(agent, app, "with count", '{"n": {{count}}, "id": "{{conversationId}}"}')
+    assert "Saved the payload as “with count”" in saved.text
+    broken = save_payload(agent, app, "broken", '{"n": {{count}}')
+    assert "Not saved" in broken.text
+
+    page = agent.get(f"{app.url}{PAGE}?saved=with+count")
+    done = agent.form_post(page, {"environment": env_id}, action=PAGE)
+
+    assert done.status_code == 200
+    assert sandbox_log(sandbox, "invoke")[0]["body"]["payload"] == {"n": 5, "id": "conv-42"}
