@@ -2,8 +2,8 @@
 
 Signs in as `agent` in Debian's chromium against the app under gunicorn and the sandbox, makes
 a shared environment with a secret variable, previews and invokes a payload that uses it, and
-saves the environment, the invoke page with its preview and the history entry, at 1280 px and
-390 px wide, into docs/screenshots/.
+saves the environment, the invoke page with its preview, the history entry and the payloads
+shared with the account, at 1280 px and 390 px wide, into docs/screenshots/.
 """
 
 import sys
@@ -66,6 +66,12 @@ def take(page, out):
     shot("invoke-preview")
     pages.press_invoke(page)
     shot("invoke-with-variables")
+    page.get_by_label("Save this payload as").fill("Lookup with variables")
+    page.get_by_label("Share with the account").check()
+    page.get_by_role("button", name="Save payload").click()
+    expect(page.get_by_role("status").first).to_contain_text("shared with the account")
+    page.goto("/payloads")
+    shot("team-payloads")
     page.goto("/environments")
     shot("environments-narrow", width=390)
     return written
