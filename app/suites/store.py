@@ -38,13 +38,15 @@ def new_id():
     return secrets.token_hex(8)
 
 
-class SQLiteSuites:
-    """Suites and runs in one SQLite file, shared by the workers of one host."""
+class SQLiteFile:
+    """One SQLite file with its tables, shared by the workers of one host."""
+
+    schema = ""
 
     def __init__(self, path):
         self.path = path
         self.local = threading.local()
-        self.connection().executescript(SCHEMA)
+        self.connection().executescript(self.schema)
 
     def connection(self):
         # sqlite3 connections belong to one thread; WAL lets workers read while one writes.
@@ -54,6 +56,12 @@ class SQLiteSuites:
             db.execute("PRAGMA journal_mode=WAL")
             self.local.db = db
         return db
+
+
+class SQLiteSuites(SQLiteFile):
+    """Suites and runs in one SQLite file, shared by the workers of one host."""
+
+    schema = SCHEMA
 
     def suites(self, sub):
         rows = self.connection().execute(

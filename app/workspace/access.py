@@ -90,9 +90,11 @@ def changeable(kind, item_id):
     return record
 
 
-def add(kind, doc, shared, action="share"):
-    """Keep a new item owned by the signed-in user; announce it when shared."""
+def add(kind, doc, shared, action="share", item_id=None):
+    """Keep a new item owned by the signed-in user (under `item_id` when given, as a suite
+    keeps its id when shared); announce it when shared."""
     record = new_record(kind, g.user["sub"], g.user.get("login_name"), shared, doc)
+    record["id"] = item_id or record["id"]
     workspace().add(account(), record)
     if shared:
         announce(action, record)
@@ -125,6 +127,13 @@ def actions(before, after):
     if {**after["doc"], "name": None} != {**before["doc"], "name": None}:
         found.append("edit")
     return found
+
+
+def give_back(record, version, doc=None):
+    """Unshare a payload or suite: announced and version-checked like any change, then taken
+    out of the workspace (the caller puts it back among its owner's own)."""
+    change(record, version, doc, shared=False)
+    workspace().delete(account(), record["kind"], record["id"])
 
 
 def remove(record, action="delete"):

@@ -1,7 +1,6 @@
 """Environments: named sets of variables, the user's own and shared ones; secrets never shown."""
 
 from flask import Blueprint
-from flask import abort
 from flask import flash
 from flask import g
 from flask import redirect
@@ -168,10 +167,3 @@ def copy(env_id):
     mine = access.add(KIND, doc, shared=False)
     flash(f"Copied to your environments as “{doc['name']}”.")
     return redirect(url_for("environments.show", env_id=mine["id"]), 303)
-
-
-def known(env_id):
-    """Return an environment id the user may use, or 400."""
-    if env_id and access.find(KIND, env_id) is None:
-        abort(400)
-    return env_id

@@ -13,8 +13,6 @@ from app.auth.views import login_required
 from app.console import forms
 from app.suites.store import new_id
 from app.workspace import access
-from app.workspace.signals import announce
-from app.workspace.store import new_record
 from liveperson_functions.suites import MAX_SUITES
 
 bp = Blueprint("shared", __name__)
@@ -196,9 +194,8 @@ def unshare_payload(record, version, doc):
         )
         return redirect(url_for("shared.payload", item_id=record["id"]), 303)
     # The version check first: unsharing from an old page is refused like any save.
-    updated = access.change(record, version, doc, shared=False)
+    access.give_back(record, version, doc)
     userdata().save_payload(owner, doc["kind"], doc["target"], doc["name"], doc["payload"])
-    access.workspace().delete(access.account(), "payload", updated["id"])
     flash(f"“{doc['name']}” is no longer shared; it is back among its owner's saved payloads.")
     return redirect(url_for("history.payloads"), 303)
 
@@ -234,16 +231,8 @@ def share_suite(suite_id):
     found = suites().suite(g.user["sub"], suite_id)
     if found is None:
         return redirect(url_for("suites.show", suite_id=suite_id), 303)
-    record = new_record(
-        "suite",
-        g.user["sub"],
-        g.user.get("login_name"),
-        True,
-        {"name": found["name"], "cases": found["cases"]},
-    )
-    record["id"] = suite_id
-    access.workspace().add(access.account(), record)
-    announce("share", record)
+    doc = {"name": found["name"], "cases": found["cases"]}
+    access.add("suite", doc, shared=True, item_id=suite_id)
     suites().delete_suite(g.user["sub"], suite_id, keep_runs=True)
     flash(f"Shared “{found['name']}” with the account.")
     return redirect(url_for("suites.show", suite_id=suite_id), 303)
@@ -255,9 +244,8 @@ def unshare_suite(suite_id):
     """Give a shared suite back to its owner's own suites."""
     record = access.changeable("suite", suite_id)
     version = request.form.get("version", type=int) or 0
-    access.change(record, version, shared=False)
+    access.give_back(record, version)
     suites().save_suite(record["owner"], suite_id, record["doc"])
-    access.workspace().delete(access.account(), "suite", suite_id)
     flash(f"“{record['doc']['name']}” is no longer shared.")
     return redirect(url_for("suites.index"), 303)
 

@@ -6,7 +6,7 @@ from flask import g
 
 signals = Namespace()
 
-# Sent with: action (share, unshare, edit, rename, delete, copy), kind (payload, suite,
+# Sent with: action (share, unshare, edit, rename, delete), kind (payload, suite,
 # environment), item_id, name, owner (sub), owner_name, version, by (sub), by_name.
 shared_changed = signals.signal("shared-changed")
 

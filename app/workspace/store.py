@@ -8,14 +8,13 @@ started from; a newer one there is a Conflict, never a silent overwrite.
 import json
 import os
 import secrets
-import sqlite3
-import threading
 import time
 
 import redis
 
 from app.store import RedisStore
 from app.store import StoreError
+from app.suites.store import SQLiteFile
 
 KINDS = ("payload", "suite", "environment")
 
@@ -82,22 +81,10 @@ def visible(records, sub, see_shared):
     return sorted(found, key=lambda r: (r["doc"].get("name", "").lower(), r["id"]))
 
 
-class SQLiteWorkspace:
+class SQLiteWorkspace(SQLiteFile):
     """Workspace records in the host's SQLite file, shared by its workers."""
 
-    def __init__(self, path):
-        self.path = path
-        self.local = threading.local()
-        self.connection().executescript(SCHEMA)
-
-    def connection(self):
-        # sqlite3 connections belong to one thread; WAL lets workers read while one writes.
-        db = getattr(self.local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            self.local.db = db
-        return db
+    schema = SCHEMA
 
     def items(self, account, kind, sub, see_shared):
         rows = self.connection().execute(

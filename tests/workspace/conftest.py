@@ -37,22 +37,18 @@ def signed_in(app, user):
     return browser
 
 
-@pytest.fixture
-def agent(app):
-    with signed_in(app, "agent") as browser:
-        yield browser
+def user(login):
+    """A fixture: a browser signed in to the app as `login`."""
+
+    @pytest.fixture(name=login)
+    def browser(app):
+        with signed_in(app, login) as signed:
+            yield signed
+
+    return browser
 
 
-@pytest.fixture
-def developer(app):
-    with signed_in(app, "developer") as browser:
-        yield browser
-
-
-@pytest.fixture
-def admin(app):
-    with signed_in(app, "admin") as browser:
-        yield browser
+agent, developer, admin = user("agent"), user("developer"), user("admin")
 
 
 @pytest.fixture
