@@ -92,7 +92,7 @@ def prefill(kind, target, default):
     pending = take_pending_form()
     if pending is not None:
         flash("What you typed is back; press Invoke to send it.")
-        return forms.read_invoke_form(MultiDict(pending))
+        return variables.read_invoke_form(MultiDict(pending))
     sub = g.user["sub"]
     entry_id, saved = request.args.get("from"), request.args.get("saved")
     if entry_id:
