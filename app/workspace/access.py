@@ -8,6 +8,7 @@ from app.console import gateway
 from app.workspace.signals import announce
 from app.workspace.store import new_record
 from app.workspace.store import next_version
+from liveperson_functions.breaker import CircuitOpen
 from liveperson_functions.errors import FaaSError
 
 MAX_ITEMS = 100  # a user's own environments
@@ -39,7 +40,7 @@ def may_see_shared():
         try:
             gateway.functions()
             g.may_see_shared = True
-        except FaaSError:
+        except (FaaSError, CircuitOpen):
             # A 403 says the user may not read functions; any other failure shows nothing
             # shared rather than guessing.
             g.may_see_shared = False

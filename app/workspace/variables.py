@@ -22,18 +22,21 @@ def read_invoke_form(form):
         return checked
     names, values = form.getlist("header_name"), form.getlist("header_value")
     try:
+        # Every unknown name at once, in the payload and the headers alike.
+        resolver.check(form.get("payload", ""), *values)
         payload = resolver.json(form.get("payload", ""))
         headers = [resolver.text(value) for value in values]
     except UnknownVariable as exc:
         checked = forms.read_invoke_form(form)
         checked.environment = env_id
         where = "payload" if set(exc.names) & set(names_in(form.get("payload"))) else "headers"
-        chosen = f"the environment “{record['doc']['name']}”" if record else "no environment"
-        checked.errors[where] = (
-            f"Nothing was sent: {exc} — {chosen} does not define "
-            f"{'it' if len(exc.names) == 1 else 'them'}. Add it there, or choose another "
-            "environment."
-        )
+        it = "it" if len(exc.names) == 1 else "them"
+        if record:
+            why = f"the environment “{record['doc']['name']}” does not define {it}. Add {it}"
+            why += " there, or choose another environment."
+        else:
+            why = f"no environment is chosen: choose one that defines {it}."
+        checked.errors[where] = f"Nothing was sent: {exc} — {why}"
         return checked
     filled = MultiDict(form)
     filled.setlist("payload", [payload.text])

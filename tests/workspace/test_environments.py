@@ -206,3 +206,24 @@ def test_a_payload_with_variables_is_saved_and_used_with_an_environment(app, san
 
     assert done.status_code == 200
     assert sandbox_log(sandbox, "invoke")[0]["body"]["payload"] == {"n": 5, "id": "conv-42"}
+
+
+def test_an_unknown_variable_in_a_header_is_named_under_the_headers(app, sandbox, agent):
+    done = invoke(agent, app, "", "{}", header_name=["x-id"], header_value=["{{traceId}}"])
+
+    assert done.status_code == 400
+    text = visible_text(done)
+    assert "unknown variable {{traceId}} — no environment does not define it" not in text
+    assert "unknown variable {{traceId}}" in text
+    assert calls(sandbox, "invoke") == 0
+
+
+def test_a_user_who_may_not_read_functions_sees_no_shared_environment(app, agent):
+    from tests.workspace.conftest import signed_in
+
+    env_id = create_environment(agent, app, shared=True, variables=VARIABLES)
+    with signed_in(app, "viewer") as viewer:
+        listing = viewer.get(f"{app.url}/environments")
+        assert "Staging" not in listing.text
+        assert "LivePerson does not let you read them" in visible_text(listing)
+        assert viewer.get(f"{app.url}/environments/{env_id}").status_code == 404
