@@ -100,13 +100,20 @@ def create():
     if name is None:
         flash("Give the environment a name of 1 to 80 characters.")
         return redirect(url_for("environments.index"), 303)
-    own = [r for r in access.items(KIND) if r["owner"] == g.user["sub"]]
-    if len(own) >= access.MAX_ITEMS:
-        flash(f"You have {access.MAX_ITEMS} environments already; delete one first.")
+    if full():
         return redirect(url_for("environments.index"), 303)
     shared = request.form.get("shared") == "1"
     record = access.add(KIND, {"name": name, "variables": []}, shared)
     return redirect(url_for("environments.show", env_id=record["id"]), 303)
+
+
+def full():
+    """Tell (and say) whether the user has as many environments as one may."""
+    own = [r for r in access.items(KIND) if r["owner"] == g.user["sub"]]
+    if len(own) < access.MAX_ITEMS:
+        return False
+    flash(f"You have {access.MAX_ITEMS} environments already; delete one first.")
+    return True
 
 
 @bp.get("/environments/<env_id>")
@@ -163,6 +170,8 @@ def delete(env_id):
 def copy(env_id):
     """Copy an environment (secrets included, still never shown) to the user's own."""
     record = access.visible(KIND, env_id)
+    if full():
+        return redirect(url_for("environments.show", env_id=env_id), 303)
     doc = {**record["doc"], "name": f"{record['doc']['name']} (copy)"[:80]}
     mine = access.add(KIND, doc, shared=False)
     flash(f"Copied to your environments as “{doc['name']}”.")

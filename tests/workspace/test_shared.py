@@ -222,3 +222,26 @@ def test_a_shared_suite_is_run_by_the_account_changed_by_owner_and_admins(
     assert f"/suites/{suite_id}" not in developer.get(f"{app.url}/suites").text
     assert developer.get(f"{app.url}/suites/{suite_id}").status_code == 404
     assert f"/suites/{suite_id}" in agent.get(f"{app.url}/suites").text
+
+
+def test_a_suite_imported_as_shared_is_the_importers_and_seen_by_the_account(
+    app, agent, developer
+):
+    export = {
+        "suites": [
+            {"name": "Imported team suite", "cases": [CASE], "shared": True},
+            {"name": "Imported own suite", "cases": [CASE]},
+            {"name": "Bad", "cases": [{"function": "nope"}], "shared": True},
+        ]
+    }
+    listing = developer.get(f"{app.url}/suites")
+
+    done = developer.post(
+        f"{app.url}/suites/import",
+        data={"csrf_token": developer.csrf(listing)},
+        files={"file": ("suites.json", json.dumps(export))},
+    )
+
+    assert "Imported 2 suites." in visible_text(done) and "Not imported: suite 3" in done.text
+    seen = visible_text(agent.get(f"{app.url}/suites"))
+    assert "Imported team suite developer" in seen and "Imported own suite" not in seen
