@@ -142,8 +142,7 @@ class Resolver:
 
 
 def with_stand_ins(text):
-    """Return JSON text with each placeholder outside strings as 0, to check it before filling
-    (a saved payload may say `{"n": {{count}}}`)."""
+    """Return JSON text with each placeholder outside strings as 0, to check it before filling."""
     parts, position = [], 0
     for match in JSON_STRING.finditer(text):
         parts += [PLACEHOLDER.sub("0", text[position : match.start()]), match.group()]
@@ -152,12 +151,10 @@ def with_stand_ins(text):
 
 
 def read_variables(data):
-    """Return name -> Variable from an environment file's parsed JSON.
-
-    Three shapes: a flat object {"name": value}; this app's export {"variables": [{"name",
-    "value", "secret"}]}; a Postman environment {"values": [{"key", "value", "type",
-    "enabled"}]}. A value that is not text is kept as its JSON text.
-    """
+    """Return name -> Variable from an environment file's parsed JSON."""
+    # Three shapes: a flat object {"name": value}; this app's {"variables": [{"name", "value",
+    # "secret"}]}; a Postman environment {"values": [{"key", "value", "type", "enabled"}]}.
+    # A value that is not text is kept as its JSON text.
     if isinstance(data, dict) and isinstance(data.get("variables"), list):
         rows = [
             (item.get("name"), item.get("value"), item.get("secret") is True)
@@ -203,8 +200,8 @@ def load_file(path):
 
 
 def resolve_case(case, resolver):
-    """Return a suite case with its payload and header values resolved, and the payload as
-    shown (secrets masked); the payload is JSON, so variables stand inside its strings."""
+    """Return a suite case with its payload and header values filled, and the payload shown."""
+    # The payload is JSON already, so its variables stand inside its strings.
     resolved = resolver.json(json.dumps(case.payload, ensure_ascii=False))
     headers = {name: resolver.text(value).text for name, value in case.headers.items()}
     try:

@@ -119,8 +119,7 @@ def parse_payload(text):
 
 
 def check_saved(text):
-    """Check a payload to keep (saved, shared, imported): strict JSON once its {{variables}}
-    are filled, whatever they hold; raise PayloadError as parse_payload does."""
+    """Check a payload to keep as parse_payload does, its {{variables}} standing in for values."""
     parse_payload(with_stand_ins(text))
 
 

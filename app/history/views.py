@@ -247,8 +247,7 @@ def import_payloads():
     userdata().save_payloads(g.user["sub"], checked)
     refused = shared.import_payloads(to_share)
     problems += refused
-    checked += to_share[: len(to_share) - len(refused)]
-    text = f"Imported {len(checked)} saved payloads"
+    text = f"Imported {len(checked) + len(to_share) - len(refused)} saved payloads"
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):

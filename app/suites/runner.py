@@ -38,11 +38,9 @@ def current(run, now=None):
 
 
 def start(sub, token_key, suite_id, suite, resolver=None, environment=None):
-    """Save a new run and start it in a thread of this worker; return its id.
-
-    `resolver` fills the cases' variables (from the environment named `environment`); the
-    caller has checked that it fills them all.
-    """
+    """Save a new run and start it in a thread of this worker; return its id."""
+    # `resolver` fills the cases' variables (from the environment named `environment`); the
+    # caller has checked that it fills them all.
     resolver = resolver or Resolver()
     now = time.time()
     run = {
@@ -138,8 +136,7 @@ def kept(text):
 
 
 def remember(sub, suite, case, result, sent, resolver, environment):
-    """Add the case's invocation to the user's history, marked with its suite: the payload as
-    written (with its {{variables}}) and as sent (secrets masked)."""
+    """Add the case's invocation to the user's history, as written and as sent, secrets masked."""
     body = result.body
     failed = result.outcome != "success"
     entry = {

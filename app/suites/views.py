@@ -46,8 +46,7 @@ def store():
 
 
 def owned(suite_id):
-    """Return the user's suite, or one shared with the account (its record under "shared"),
-    or 404."""
+    """Return the user's suite or one shared with the account (record under "shared"), or 404."""
     found = store().suite(g.user["sub"], suite_id)
     if found is not None:
         return found

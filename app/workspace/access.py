@@ -92,8 +92,8 @@ def changeable(kind, item_id):
 
 
 def add(kind, doc, shared, action="share", item_id=None):
-    """Keep a new item owned by the signed-in user (under `item_id` when given, as a suite
-    keeps its id when shared); announce it when shared."""
+    """Keep a new item owned by the signed-in user; announce it when shared."""
+    # A suite keeps its id when shared (`item_id`): its runs stay linked to it.
     record = new_record(kind, g.user["sub"], g.user.get("login_name"), shared, doc)
     record["id"] = item_id or record["id"]
     workspace().add(account(), record)
@@ -131,8 +131,7 @@ def actions(before, after):
 
 
 def give_back(record, version, doc=None):
-    """Unshare a payload or suite: announced and version-checked like any change, then taken
-    out of the workspace (the caller puts it back among its owner's own)."""
+    """Unshare a payload or suite (version-checked, announced); the caller gives it back."""
     change(record, version, doc, shared=False)
     workspace().delete(account(), record["kind"], record["id"])
 

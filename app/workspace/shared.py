@@ -103,8 +103,8 @@ def exported_payloads():
 
 
 def import_payloads(items):
-    """Share checked (kind, target, name, payload) imports, replacing a shared one of the same
-    name the user may change; return what was refused."""
+    """Share checked (kind, target, name, payload) imports; return what was refused."""
+    # One of the same name is replaced when the user may change it.
     refused = []
     for kind, target, name, text in items:
         doc = {"name": name, "kind": kind, "target": target, "payload": text}

@@ -9,11 +9,9 @@ from liveperson_functions.variables import names_in
 
 
 def read_invoke_form(form):
-    """Read the invoke form with its variables filled from the environment it names.
-
-    The form keeps what was typed (shown again, kept in the history, brought back by "Run
-    again"); what is sent is checked as strictly as a payload typed without variables.
-    """
+    """Read the invoke form with its variables filled from the environment it names."""
+    # The form keeps what was typed (shown again, kept in the history, brought back by "Run
+    # again"); what is sent is checked as strictly as a payload typed without variables.
     env_id = form.get("environment", "")
     resolver, record = environments.resolver(env_id)
     if resolver is None:
