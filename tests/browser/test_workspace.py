@@ -46,6 +46,13 @@ def test_an_environment_fills_the_payload_and_its_secret_is_never_shown(
     shared_payload = page.url
     assert re.search(r"/shared/payloads/[0-9a-f]+$", shared_payload)
 
+    page.goto("/suites")
+    page.get_by_label("New suite name").fill("Team suite")
+    page.get_by_role("button", name="Create suite").click()
+    page.get_by_role("button", name="Share with the account").click()
+    expect(page.get_by_text("Shared with the account by developer")).to_be_visible()
+    suite = page.url
+
     for path in (
         "/environments",
         environment,
@@ -54,6 +61,7 @@ def test_an_environment_fills_the_payload_and_its_secret_is_never_shown(
         "/payloads",
         shared_payload,
         "/suites",
+        suite,
     ):
         page.goto(path)
         for viewport in (DESKTOP, PHONE):
