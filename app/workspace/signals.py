@@ -6,8 +6,9 @@ from flask import g
 
 signals = Namespace()
 
-# Sent with: action (share, unshare, edit, rename, delete), kind (payload, suite,
-# environment), item_id, name, owner (sub), owner_name, version, by (sub), by_name.
+# Sent (sender: the app) with: action (share, unshare, edit, rename, delete), kind (payload,
+# suite, environment), item_id, name, owner (sub), owner_name, version (after the change),
+# by (sub), by_name, account.
 shared_changed = signals.signal("shared-changed")
 
 
@@ -25,4 +26,5 @@ def announce(action, record):
         version=record["version"],
         by=user.get("sub"),
         by_name=user.get("login_name"),
+        account=current_app.config["LP_ACCOUNT_ID"],
     )

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from app.workspace.signals import shared_changed
+from sandbox import ACCOUNT_ID
 from sandbox import functions as demo
 from tests.app.suites.test_suites import run
 from tests.support import calls
@@ -56,9 +57,10 @@ def test_the_account_sees_a_shared_payload_and_another_account_nothing(
     assert "{&#34;order&#34;: 1}" in used.text or '{"order": 1}' in used.text
     assert "team order" not in outsider.get(f"{other.url}/payloads").text
     assert outsider.get(f"{other.url}/shared/payloads/{item}").status_code == 404
-    assert [(c["action"], c["kind"], c["by_name"]) for c in changes] == [
-        ("share", "payload", "agent")
+    assert [(c["action"], c["kind"], c["by_name"], c["account"]) for c in changes] == [
+        ("share", "payload", "agent", ACCOUNT_ID)
     ]
+    assert changes[0]["item_id"] == item and changes[0]["name"] == "team order"
 
 
 def test_a_user_who_may_not_read_functions_sees_nothing_shared(app, agent):
