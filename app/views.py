@@ -36,6 +36,7 @@ LINKS = {
     "favicon": ("static", {"filename": "favicon.svg"}),
     "style": ("static", {"filename": "style.css"}),
     "script": ("static", {"filename": "console.js"}),
+    "htmx": ("static", {"filename": "htmx-2.0.11.min.js"}),
 }
 
 

@@ -14,6 +14,7 @@ from flask import request
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
+from app import htmx
 from app.auth.resume import take_pending_form
 from app.auth.views import login_required
 from app.console import as_app
@@ -22,7 +23,6 @@ from app.console import forms
 from app.console import gateway
 from app.console import implemented
 from app.console import invoke
-from app.console import snippets
 from app.workspace import shared
 from app.workspace import variables
 from liveperson_functions.errors import FaaSDetailedError
@@ -110,18 +110,42 @@ def prefill(kind, target, default):
 
 
 def send(kind, target, name, form, call):
-    """Invoke, keep the entry, and send the browser to it: reload and Back never re-send."""
+    """Invoke and keep the entry; give the script the result panel and the entry's address,
+    or send the browser to the entry's page: reload and Back never re-send."""
     entry = invoke.run(kind, target, name, form, call)
-    return redirect(url_for("history.entry", entry_id=entry["id"]), 303)
+    address = url_for("history.entry", entry_id=entry["id"])
+    if htmx.wanted():
+        panel = render_template("console/_result.html", result=entry, partial=True)
+        return panel, 200, {"HX-Push-Url": address}
+    return redirect(address + "#result", 303)
 
 
-def page_for(template, entry, **context):
-    """Render an invoke page (or a history entry's), with the result's snippets when shown."""
-    if entry:
-        context.update(snippets.for_entry(entry))
-    saved = userdata().payloads(g.user["sub"], context["kind"], context["target"])
+def page_for(template, entry, saved=True, **context):
+    """Render an invoke page (or a history entry's), with the saved payloads where shown."""
+    if saved:
+        context["saved"] = userdata().payloads(g.user["sub"], context["kind"], context["target"])
     context.setdefault("action", request.path)
-    return render_template(template, result=entry, saved=saved, **context)
+    return render_template(template, result=entry, **context)
+
+
+def form_again(template, status=400, **context):
+    """Give the form back with its messages and what was typed: the page, or the form alone
+    for the script to put in place of its own."""
+    if htmx.wanted():
+        return page_for("console/_form.html", None, partial=True, **context), status, htmx.FORM
+    return page_for(template, None, **context), status
+
+
+def whole_page(body):
+    """A page that replaces the invoke page (the walk-through's pause), script or not."""
+    return body, 200, htmx.WHOLE_PAGE if htmx.wanted() else {}
+
+
+@bp.after_request
+def vary(response):
+    if request.method == "POST":
+        htmx.vary(response)
+    return response
 
 
 @bp.get("/functions")
@@ -190,10 +214,10 @@ def function(uuid):
     if form.errors or "preview" in request.form:
         context["preview"] = variables.preview(form)
         status = 400 if form.errors else 200
-        return page_for("console/function.html", None, form=form, **context), status
+        return form_again("console/function.html", status, form=form, **context)
     paused = invoke.walkthrough_pause("function", uuid, form, found["name"])
     if paused:
-        return paused
+        return whole_page(paused)
     return send(
         "function",
         uuid,
@@ -265,10 +289,10 @@ def event(event_id):
     if form.errors or "preview" in request.form:
         context["preview"] = variables.preview(form)
         status = 400 if form.errors else 200
-        return page_for("console/event.html", None, form=form, **context), status
+        return form_again("console/event.html", status, form=form, **context)
     paused = invoke.walkthrough_pause("event", event_id, form, described.title)
     if paused:
-        return paused
+        return whole_page(paused)
     return send(
         "event",
         event_id,

@@ -2,7 +2,6 @@
 
 import json
 import time
-from urllib.parse import urlencode
 
 import msgspec
 from flask import Blueprint
@@ -18,6 +17,7 @@ from flask import url_for
 from app.auth.views import login_required
 from app.console import forms
 from app.console import gateway
+from app.console import snippets
 from app.console.views import from_entry
 from app.console.views import page_for
 from app.console.views import userdata
@@ -117,21 +117,37 @@ def index():
 @login_required
 def entry(entry_id):
     """Show one invocation's result beside its form, ready to invoke again (the result page)."""
-    found = userdata().invocation(g.user["sub"], entry_id)
-    if found is None:
-        abort(404)
+    found = own_entry(entry_id)
     kind, target = found["kind"], found["target"]
     page = page_of(kind, target)
+    # "Copy as" without script: the page again with its snippets (with script: snippets_of()).
+    shown = snippets.for_entry(found) if "copy" in request.args else {}
     return page_for(
         "history/entry.html",
         found,
+        saved=False,
         form=from_entry(found),
         kind=kind,
         target=target,
         action=page,
         page=page,
-        again=f"{page}?{urlencode({'from': found['id']})}",
+        **shown,
     )
+
+
+@bp.get("/history/<entry_id>/snippets")
+@login_required
+def snippets_of(entry_id):
+    """An invocation's "Copy as" snippets, which the result panel's script puts in when opened."""
+    return render_template("console/_snippets.html", **snippets.for_entry(own_entry(entry_id)))
+
+
+def own_entry(entry_id):
+    """Return this user's invocation with this id; any other id is not found."""
+    found = userdata().invocation(g.user["sub"], entry_id)
+    if found is None:
+        abort(404)
+    return found
 
 
 @bp.get("/history/export")

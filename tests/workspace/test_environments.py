@@ -37,10 +37,11 @@ VARIABLES = [("conversationId", "conv-42", False), ("count", "5", False), ("apiK
 TYPED = '{"id": "{{conversationId}}", "n": {{count}}, "key": "{{apiKey}}", "at": {{$timestamp}}}'
 
 
-def invoke(browser, app, env_id, payload=TYPED, **fields):
+def invoke(browser, app, env_id, payload=TYPED, headers=None, **fields):
+    """Send the echo function's invoke form (as the page's script does, with `headers`)."""
     page = browser.get(f"{app.url}{PAGE}")
     data = {"payload": payload, "environment": env_id, **fields}
-    return browser.form_post(page, data, action=PAGE)
+    return browser.form_post(page, data, action=PAGE, headers=headers or {})
 
 
 def test_a_secret_is_never_shown_again(app, agent):
@@ -227,3 +228,18 @@ def test_a_user_who_may_not_read_functions_sees_no_shared_environment(app, agent
         assert "Staging" not in listing.text
         assert "LivePerson does not let you read them" in visible_text(listing)
         assert viewer.get(f"{app.url}/environments/{env_id}").status_code == 404
+
+
+def test_with_the_script_a_form_error_or_what_was_sent_comes_back_in_place(app, sandbox, agent):
+    env_id = create_environment(agent, app, variables=VARIABLES)
+    script = {"HX-Request": "true"}
+
+    refused = invoke(agent, app, env_id, '{"id": "{{orderId}}"}', headers=script)
+    sent = invoke(agent, app, env_id, headers=script)
+
+    assert refused.status_code == 400 and refused.headers["HX-Retarget"] == "#request"
+    assert "unknown variable {{orderId}}" in visible_text(refused)
+    assert sent.status_code == 200 and "HX-Push-Url" in sent.headers
+    assert "Sent with the environment “Staging”" in visible_text(sent)
+    assert SECRET not in sent.text and '"key": "••••"' in visible_text(sent)
+    assert calls(sandbox, "invoke") == 1
