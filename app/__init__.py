@@ -58,6 +58,7 @@ def create_app(overrides=None, instance_path=None):
     from app import metrics
     from app import sessions
     from app import views
+    from app import workspace
     from app.auth import flow
     from app.auth import views as auth
     from app.console import as_app
@@ -83,6 +84,7 @@ def create_app(overrides=None, instance_path=None):
     app.register_blueprint(history.bp)
     app.register_blueprint(admin.bp)
     suites.init_app(app)
+    workspace.init_app(app)
     app.cli.add_command(faas)
     if app.config["LP_PROXY_HOPS"]:
         hops = app.config["LP_PROXY_HOPS"]

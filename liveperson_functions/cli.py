@@ -18,6 +18,9 @@ from .env import from_env
 from .errors import FaaSError
 from .errors import FaaSInputError
 from .errors import FaaSLambdaError
+from .variables import Resolver
+from .variables import VariableError
+from .variables import load_file
 
 T = TypeVar("T")
 
@@ -60,9 +63,9 @@ def client_from_env(env=None, user_id=None):
 
 
 def _payload(_ctx, _param, value):
-    """Parse --payload as JSON, or `@file` (`@-` for stdin) holding JSON."""
+    """Read --payload's text: JSON, or `@file` (`@-` for stdin) holding JSON."""
     if value is None:
-        return {}
+        return "{}"
     source = value
     if value.startswith("@"):
         name = value[1:]
@@ -74,10 +77,21 @@ def _payload(_ctx, _param, value):
                     source = handle.read()
         except OSError as exc:
             raise click.BadParameter(f"cannot read {name}: {exc.strerror}") from exc
+    return source
+
+
+def _resolved(payload, headers, env):
+    """Fill {{variables}} from the --env file (and built-ins), then parse the payload as JSON."""
     try:
-        return json.loads(source)
+        resolver = load_file(env) if env else Resolver()
+        payload = resolver.json(payload).text
+        headers = [(name, resolver.text(value).text) for name, value in headers]
+    except VariableError as exc:
+        raise click.UsageError(f"nothing sent: {exc}") from exc
+    try:
+        return json.loads(payload), headers
     except ValueError as exc:
-        raise click.BadParameter(f"not valid JSON ({exc})") from exc
+        raise click.BadParameter(f"not valid JSON ({exc})", param_hint="--payload") from exc
 
 
 def _headers(_ctx, _param, values):
@@ -99,6 +113,13 @@ _user_id = click.option(
 )
 
 
+_env = click.option(
+    "--env",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON file of variables filling {{name}} in the payload and header values.",
+)
+
+
 def _invocation_options(command):
     options = [
         click.option("--payload", callback=_payload, help="JSON payload, or @file / @- (stdin)."),
@@ -112,6 +133,7 @@ def _invocation_options(command):
         click.option("--skill", help="Skill id the invocation is for."),
         click.option("--event-source", help="Event source / external system name."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds."),
+        _env,
         _user_id,
         _pretty,
         _as_json,
@@ -153,8 +175,9 @@ def faas():
 @faas.command()
 @click.argument("uuid")
 @_invocation_options
-def invoke(uuid, payload, headers, skill, event_source, timeout, user_id, pretty, as_json):
+def invoke(uuid, payload, headers, skill, event_source, timeout, env, user_id, pretty, as_json):
     """Invoke the function UUID and print its result."""
+    payload, headers = _resolved(payload, headers, env)
     options = {"headers": headers, "skill_id": skill, "event_source": event_source}
     options["timeout"] = timeout
     outcome = _run(lambda client: client.invoke(uuid, payload, **options), user_id, as_json)
@@ -180,8 +203,11 @@ def invoke(uuid, payload, headers, skill, event_source, timeout, user_id, pretty
 @faas.command("invoke-event")
 @click.argument("event")
 @_invocation_options
-def invoke_event(event, payload, headers, skill, event_source, timeout, user_id, pretty, as_json):
+def invoke_event(
+    event, payload, headers, skill, event_source, timeout, env, user_id, pretty, as_json
+):
     """Invoke every function implementing EVENT and print their results."""
+    payload, headers = _resolved(payload, headers, env)
     options = {"headers": headers, "skill_id": skill, "event_source": event_source}
     options["timeout"] = timeout
     items = _run(lambda client: client.invoke_event(event, payload, **options), user_id, as_json)

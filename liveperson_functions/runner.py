@@ -15,17 +15,30 @@ from .suites import as_text
 from .suites import parse_file
 from .suites import read_suites
 from .suites import run_case
+from .variables import Resolver
+from .variables import VariableError
+from .variables import load_file
+from .variables import resolve_case
 
 
 @click.command("test")
 @click.argument("suite_file", type=click.File("rb"))
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write JUnit XML.")
+@click.option(
+    "--env",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON file of variables filling {{name}} in the cases' payloads and header values.",
+)
 @click.option("--json", "as_json", is_flag=True, help="The run (or the error) as JSON on stdout.")
-def test(suite_file, junit_path, as_json):
+def test(suite_file, junit_path, env, as_json):
     """Run the cases of SUITE_FILE (a suite, or an export of suites); exit 1 if any fails."""
+    resolver = Resolver()
     try:
         suites, errors = read_suites(parse_file(suite_file.read(4 * 1024 * 1024)))
-    except SuiteError as exc:
+        resolver = load_file(env) if env else resolver
+        # Every case is filled before any is sent: an unknown variable runs nothing.
+        filled = {id(c): resolve_case(c, resolver)[0] for s in suites for c in s.cases}
+    except (SuiteError, VariableError) as exc:
         errors = [str(exc)]
     if errors:
         if as_json:
@@ -42,27 +55,30 @@ def test(suite_file, junit_path, as_json):
             say(f"{suite.name} ({len(suite.cases)} cases)")
             results = []
             for case in suite.cases:
-                result = run_case(case, lambda operation: operation(client))
+                result = run_case(filled[id(case)], lambda operation: operation(client))
                 results.append(result)
                 failed += not result.passed
                 mark = "PASS" if result.passed else "FAIL"
                 say(f"  {mark} {case.name} ({result.duration_ms:.0f} ms)")
                 for what, expected, got, difference in result.failures:
-                    say(f"       {what}: expected {as_text(expected)}, got {as_text(got)}")
-                    for line in difference.splitlines():
+                    expected, got = resolver.mask(as_text(expected)), resolver.mask(as_text(got))
+                    say(f"       {what}: expected {expected}, got {got}")
+                    for line in resolver.mask(difference).splitlines():
                         say(f"         {line}")
                 if result.failures and result.outcome != "success":
-                    say(f"       {result.outcome}: {error_line(result)}")
+                    say(f"       {result.outcome}: {resolver.mask(error_line(result))}")
             runs.append((suite.name, results))
     finally:
         client.close()
     total = sum(len(s.cases) for s in suites)
     if as_json:
-        click.echo(json.dumps(report(runs, total, failed), indent=2, ensure_ascii=False))
+        # A secret variable's value never reaches the output, even echoed back in a body.
+        text = json.dumps(report(runs, total, failed), indent=2, ensure_ascii=False)
+        click.echo(resolver.mask(text))
     say(f"{total - failed} passed, {failed} failed")
     if junit_path:
         with open(junit_path, "w", encoding="utf-8") as handle:
-            handle.write(junit(runs))
+            handle.write(resolver.mask(junit(runs)))
     sys.exit(EXIT_FUNCTION_FAILED if failed else 0)
 
 

@@ -21,6 +21,7 @@ from app.console import snippets
 from app.console.views import from_entry
 from app.console.views import page_for
 from app.console.views import userdata
+from app.workspace import shared
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.inputs import UUID
 
@@ -168,13 +169,15 @@ def save_payload():
         flash("Give the payload a name (at most 80 characters) to save it.")
         return redirect(back, 303)
     try:
-        forms.parse_payload(text)
+        forms.check_saved(text)
     except forms.PayloadTooLarge as exc:
         flash(f"Not saved: {exc}.")
         return redirect(back, 303)
     except forms.PayloadError as exc:
         flash(f"Not saved: the payload is not valid JSON: {exc}.")
         return redirect(back, 303)
+    if request.form.get("shared") == "1":
+        return shared.share_new(kind, target, name, text)
     existing = {p["name"] for p in userdata().payloads(g.user["sub"], kind, target)}
     if name in existing and request.form.get("replace") != "yes":
         # Ask first; the page carries the payload, so nothing typed is lost either way.
@@ -230,6 +233,7 @@ def export_payloads():
         {"kind": p["kind"], "target": p["target"], "name": p["name"], "payload": p["payload"]}
         for p in userdata().payloads(g.user["sub"])
     ]
+    items += shared.exported_payloads()
     return download({"savedPayloads": items, "exportedAt": int(time.time())}, "payloads.json")
 
 
@@ -247,15 +251,19 @@ def import_payloads():
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         flash("That file is not a saved-payloads export (a JSON file from Export).")
         return redirect(url_for("history.payloads"), 303)
-    checked, problems = [], []
+    checked, problems, to_share = [], [], []
     for number, item in enumerate(items, 1):
         try:
-            checked.append(valid_import(item))
+            valid = valid_import(item)
         except ValueError as exc:
             problems.append(f"entry {number} {exc}")
+            continue
+        (to_share if item.get("shared") is True else checked).append(valid)
     # Every entry is checked before any is written, and they are written together.
     userdata().save_payloads(g.user["sub"], checked)
-    text = f"Imported {len(checked)} saved payloads"
+    refused = shared.import_payloads(to_share)
+    problems += refused
+    text = f"Imported {len(checked) + len(to_share) - len(refused)} saved payloads"
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):
@@ -283,7 +291,7 @@ def valid_import(item):
     if not isinstance(payload, str):
         raise ValueError(f"({name}) has no payload text")
     try:
-        forms.parse_payload(payload)
+        forms.check_saved(payload)
     except forms.PayloadError as exc:
         raise ValueError(f"({name}): the payload is not valid JSON: {exc}") from None
     return (*where, name, payload)
