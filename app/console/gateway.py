@@ -32,6 +32,22 @@ LISTING_GRANT_TTL = 300  # how long a session that listed may reuse the account'
 log = logging.getLogger("app.upstream")
 
 
+class SessionBearer(UserBearer):
+    """The session's token record as a bearer: a renewal after a refusal replaces only the
+    token that was refused (ten pages refused at once with a dead token make one refresh)."""
+
+    def __init__(self, key):
+        super().__init__(lambda: tokens.current(key)["access_token"])
+        self.key = key
+
+    def refresh(self, failed=None):
+        refused = failed.removeprefix("Bearer ") if failed else None
+        tokens.refresh(
+            self.key, force=True, why="LivePerson refused the access token", refused=refused
+        )
+        return True
+
+
 class Clients:
     """A bounded map of per-session clients sharing one pool, so caches outlive a request."""
 
@@ -56,10 +72,7 @@ class Clients:
         with self.lock:
             found = self.clients.get(key)
             if found is None:
-                auth = UserBearer(
-                    get_token=lambda: tokens.current(key)["access_token"],
-                    refresh=lambda: bool(tokens.refresh(key, force=True)),
-                )
+                auth = SessionBearer(key)
                 # Each client serves one session, so one user: the documented calls carry its id.
                 found = self.clients[key] = build_client(auth, self.pool(), user_id)
             return found
