@@ -31,6 +31,7 @@ LINKS = {
     "payloads": ("history.payloads", {}),
     "save_payload": ("history.save_payload", {}),
     "suites": ("suites.index", {}),
+    "environments": ("environments.index", {}),
     "flow": ("views.flow_record", {}),
     "check": ("admin.check", {}),
     "login": ("auth.login", {}),

@@ -16,6 +16,7 @@ from app.auth import tokens
 from app.console import as_app
 from app.console import gateway
 from app.console import snippets
+from app.workspace import variables
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.errors import FaaSLambdaError
 
@@ -142,6 +143,11 @@ def run(kind, target, name, form, call):
         entry.update(outcome="success", **result(entry))
     entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     whole = entry.pop("_whole", None)
+    entry = variables.record(entry, form)
+    if whole and form.variables:
+        # Masked as the entry is: a secret value the function echoed never reaches the store.
+        mask = form.variables["resolver"].mask
+        whole = {where: mask(text) for where, text in whole.items()}
     entry["id"] = userdata().add_invocation(g.user["sub"], entry)
     if whole:
         userdata().save_whole(g.user["sub"], entry["id"], whole)

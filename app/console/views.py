@@ -24,6 +24,8 @@ from app.console import forms
 from app.console import gateway
 from app.console import implemented
 from app.console import invoke
+from app.workspace import shared
+from app.workspace import variables
 from liveperson_functions.errors import FaaSDetailedError
 from liveperson_functions.errors import FaaSError
 
@@ -68,7 +70,7 @@ def sample_payload(function):
 def whole(text):
     """Return a kept payload if it is whole JSON, else None: a cut copy never goes back."""
     try:
-        forms.parse_payload(text or "")
+        forms.check_saved(text or "")
     except forms.PayloadError:
         return None
     return text
@@ -81,6 +83,7 @@ def from_entry(entry):
         entry["headers"],
         entry["skill_id"],
         entry["event_source"],
+        environment=entry.get("environment_id", ""),
         invoke_as=entry.get("token") or "user",
     )
 
@@ -91,10 +94,10 @@ def prefill(kind, target, default):
     pending = take_pending_form()
     if pending is not None:
         flash("What you typed is back; press Invoke to send it.")
-        return forms.read_invoke_form(MultiDict(pending))
+        return variables.read_invoke_form(MultiDict(pending))
     typed = typed_fields(request.args.get("typed"))
     if typed is not None:
-        return forms.read_invoke_form(MultiDict(typed))
+        return variables.read_invoke_form(MultiDict(typed))
     sub = g.user["sub"]
     entry_id, saved = request.args.get("from"), request.args.get("saved")
     if entry_id:
@@ -105,6 +108,9 @@ def prefill(kind, target, default):
         for item in userdata().payloads(sub, kind, target):
             if item["name"] == saved:
                 return forms.Invocation(item["payload"])
+    text = shared.shared_payload_text(kind, target, request.args.get("shared"))
+    if text:
+        return forms.Invocation(text)
     return forms.Invocation(whole(userdata().last_payload(sub, kind, target)) or default)
 
 
@@ -131,12 +137,12 @@ def page_for(template, entry, saved=True, **context):
     return render_template(template, result=entry, **context)
 
 
-def form_again(template, **context):
+def form_again(template, status=400, **context):
     """Give the form back with its messages and what was typed: the page, or the form alone
     for the script to put in place of its own."""
     if htmx.wanted():
-        return page_for("console/_form.html", None, partial=True, **context), 400, htmx.FORM
-    return page_for(template, None, **context), 400
+        return page_for("console/_form.html", None, partial=True, **context), status, htmx.FORM
+    return page_for(template, None, **context), status
 
 
 def whole_page(body):
@@ -238,12 +244,14 @@ def function(uuid):
     if request.method == "GET":
         form = prefill("function", uuid, sample_payload(found))
         return page_for("console/function.html", None, form=form, **context)
-    form = forms.read_invoke_form(request.form)
+    form = variables.read_invoke_form(request.form)
     as_app.choose(request.form)
     if listed and found["state"] not in INVOCABLE:
         form.errors["state"] = "This function is not deployed, so it cannot be invoked."
-    if form.errors:
-        return form_again("console/function.html", form=form, **context)
+    if form.errors or "preview" in request.form:
+        context["preview"] = variables.preview(form)
+        status = 400 if form.errors else 200
+        return form_again("console/function.html", status, form=form, **context)
     paused = invoke.walkthrough_pause("function", uuid, form, found["name"])
     if paused:
         return whole_page(paused)
@@ -295,7 +303,7 @@ def event(event_id):
         abort(404)
     described = catalogue.describe(event_id)
     if request.method == "POST":
-        form = forms.read_invoke_form(request.form)
+        form = variables.read_invoke_form(request.form)
         as_app.choose(request.form)
     else:
         form = prefill("event", event_id, json.dumps(described.sample, indent=2))
@@ -317,8 +325,10 @@ def event(event_id):
     }
     if request.method == "GET":
         return page_for("console/event.html", None, form=form, **context)
-    if form.errors:
-        return form_again("console/event.html", form=form, **context)
+    if form.errors or "preview" in request.form:
+        context["preview"] = variables.preview(form)
+        status = 400 if form.errors else 200
+        return form_again("console/event.html", status, form=form, **context)
     paused = invoke.walkthrough_pause("event", event_id, form, described.title)
     if paused:
         return whole_page(paused)

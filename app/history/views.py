@@ -28,6 +28,7 @@ from app.console.views import from_entry
 from app.console.views import page_for
 from app.console.views import userdata
 from app.views import counted
+from app.workspace import shared
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.inputs import UUID
 
@@ -210,13 +211,15 @@ def save_payload():
         flash("Give the payload a name (at most 80 characters) to save it.")
         return redirect(page_of(kind, target, typed=keep_typed(request.form)), 303)
     try:
-        forms.parse_payload(text)
+        forms.check_saved(text)
     except forms.PayloadTooLarge as exc:
         flash(f"Not saved: {exc}.")
         return redirect(page_of(kind, target, typed=keep_typed(request.form)), 303)
     except forms.PayloadError as exc:
         flash(f"Not saved: the payload is not valid JSON: {exc}.")
         return redirect(page_of(kind, target, typed=keep_typed(request.form)), 303)
+    if request.form.get("shared") == "1":
+        return shared.share_new(kind, target, name, text)
     existing = {p["name"] for p in userdata().payloads(g.user["sub"], kind, target)}
     if name in existing and request.form.get("replace") != "yes":
         # Ask first, on a page of its own (GET): Back and reload never post again, and what
@@ -287,6 +290,7 @@ def export_payloads():
         {"kind": p["kind"], "target": p["target"], "name": p["name"], "payload": p["payload"]}
         for p in userdata().payloads(g.user["sub"])
     ]
+    items += shared.exported_payloads()
     exported = {"savedPayloads": items, "exportedAt": iso_time(time.time())}
     return download(exported, "payloads.json")
 
@@ -305,18 +309,20 @@ def import_payloads():
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         flash("That file is not a saved-payloads export (a JSON file from Export).")
         return redirect(url_for("history.payloads"), 303)
-    checked, problems = [], []
+    checked, problems, to_share = [], [], []
     for number, item in enumerate(items, 1):
         try:
-            checked.append(valid_import(item))
+            valid = valid_import(item)
         except ValueError as exc:
             problems.append(f"entry {number} {exc}")
+            continue
+        (to_share if item.get("shared") is True else checked).append(valid)
     if not sort_import(checked)[1]:
-        return finish(checked, problems)
+        return finish(checked, problems, to_share=to_share)
     # Same names, other payloads: ask first. The checked file waits server-side, and the
     # question is its own page (GET), so Back and reload never post the file again.
     pending_id = secrets.token_urlsafe(12)
-    pending = {"items": checked, "problems": problems}
+    pending = {"items": checked, "problems": problems, "shared": to_share}
     current_app.extensions["store"].set(pending_key(pending_id), pending, PENDING_IMPORT_TTL)
     return redirect(url_for("history.confirm_import", pending_id=pending_id), 303)
 
@@ -341,12 +347,15 @@ def listed(items):
     return ", ".join(names) + (f" and {more} more" if more else "")
 
 
-def finish(items, problems, keep=False):
-    """Save imported payloads (not those replacing saved ones if `keep`); say what happened."""
+def finish(items, problems, keep=False, to_share=()):
+    """Save imported payloads (not those replacing saved ones if `keep`) and share those
+    marked shared; say what happened."""
     added, clashing, same = sort_import(items)
     # Every entry is checked before any is written, and they are written together.
     written = added if keep else added + clashing
     userdata().save_payloads(g.user["sub"], [tuple(item) for item in written])
+    refused = shared.import_payloads([tuple(item) for item in to_share])
+    problems = problems + refused
     said = [f"Added {counted(len(added), 'saved payload')}" + (": " if added else "")]
     said[0] += listed(added)
     if clashing:
@@ -354,6 +363,8 @@ def finish(items, problems, keep=False):
         said.append(f"{verb} {counted(len(clashing), 'payload')} of that name: {listed(clashing)}")
     if same:
         said.append(f"{counted(same, 'payload')} already saved as it is")
+    if len(to_share) > len(refused):
+        said.append(f"shared {counted(len(to_share) - len(refused), 'payload')} with the team")
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):
@@ -395,7 +406,9 @@ def finish_import(pending_id):
         flash("That import is done or has expired: import the file again to see it.")
         return redirect(url_for("history.payloads"), 303)
     store.delete(pending_key(pending_id))
-    return finish(pending["items"], pending["problems"], keep=choice == "keep")
+    return finish(
+        pending["items"], pending["problems"], keep=choice == "keep", to_share=pending["shared"]
+    )
 
 
 def valid_import(item):
@@ -416,7 +429,7 @@ def valid_import(item):
     if not isinstance(payload, str):
         raise ValueError(f"({name}) has no payload text")
     try:
-        forms.parse_payload(payload)
+        forms.check_saved(payload)
     except forms.PayloadError as exc:
         raise ValueError(f"({name}): the payload is not valid JSON: {exc}") from None
     return (*where, name, payload)
