@@ -11,11 +11,13 @@ from flask import render_template
 from flask import request
 from flask import session
 
-from app.audit import record
+from app.audit import record as audit
 from app.auth import sentinel
 from app.auth import tokens
 from app.auth.views import login_required
 from app.config import NAMES
+from app.config import UPSTREAM_TRUST_ENV
+from app.config import shown
 from liveperson_functions.check import METHODS
 from liveperson_functions.check import Finding as Check
 from liveperson_functions.check import try_account
@@ -25,29 +27,13 @@ from liveperson_functions.transport import make_session
 
 bp = Blueprint("admin", __name__)
 
-SECRETS = {"LP_CLIENT_SECRET", "SECRET_KEY"}
 SHOWN = [name for name in NAMES if not name.startswith("SANDBOX_")]
 MAX_SKEW = 60
 
 
-def masked(name, value):
-    """Show a setting's value with secrets masked."""
-    if value in (None, "", [], {}):
-        return "—"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if name in SECRETS:
-        return f"•••• ({len(str(value))} characters)"
-    if name == "REDIS_URL":
-        parts = urlsplit(value)
-        if parts.password:
-            return value.replace(f":{parts.password}@", ":••••@")
-    return str(value)
-
-
 def settings():
     """Each setting's effective value, secrets masked."""
-    return [(name, masked(name, current_app.config.get(name))) for name in SHOWN]
+    return [(name, shown(name, current_app.config.get(name))) for name in SHOWN]
 
 
 def discovery_checks():
@@ -153,7 +139,7 @@ def clock_check():
 def check():
     """Check the configuration; a POST also tries the account ("Try it"), invoking nothing."""
     if not g.user.get("is_admin"):
-        record.refused("the configuration check")
+        audit.refused("the configuration check")
         abort(403)
     tried = try_it() if request.method == "POST" else None
     checks = [
@@ -164,6 +150,7 @@ def check():
         clock_check(),
         pkce_check(),
         client_auth_check(),
+        client_refused_check(),
     ]
     return render_template(
         "admin/check.html",
@@ -197,10 +184,27 @@ def client_auth_check():
     )
 
 
+def client_refused_check():
+    """Whether Sentinel refused the app's client credentials at a sign-in lately."""
+    name = "Sentinel accepts LP_CLIENT_ID and LP_CLIENT_SECRET"
+    at = sentinel.last_refusal()
+    if at is None:
+        return Check(name, None, "No sign-in was refused for them in the last 24 hours.")
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+    return Check(
+        name,
+        False,
+        f"At {when} Sentinel refused client {current_app.config['LP_CLIENT_ID']!r} "
+        "(invalid_client) at a sign-in, so nobody could sign in.",
+        "Copy the client id and secret of the app installation again into LP_CLIENT_ID and "
+        "LP_CLIENT_SECRET (unset LP_TOKEN_AUTH if it is pinned), restart, and press Try it.",
+    )
+
+
 def try_it():
     """Probe the real account: hosts, and which client authentication Sentinel accepts."""
     config = current_app.config
-    with make_session(pool_size=1) as http:
+    with make_session(pool_size=1, trust_env=UPSTREAM_TRUST_ENV) as http:
         return try_account(
             current_app.extensions["resolver"],
             config["LP_ACCOUNT_ID"],

@@ -18,6 +18,7 @@ from flask import session
 from flask_wtf.csrf import CSRFProtect
 
 from .directory import SCOPE
+from .directory import USERS
 from .state import ID_TOKEN_KID
 from .state import AuthorizationCode
 
@@ -141,7 +142,8 @@ class Revocation(RevocationEndpoint):
 
 def generate_token(grant_type, client, user=None, scope=None, **kwargs):
     """Issue tokens the way Sentinel documents them: an opaque user access token, a 600 s
-    id_token at sign-in, no user `expires_in`; app tokens are JWTs with `expires_in`."""
+    id_token at sign-in, no user `expires_in` (or, in the "expires-in" shape, `expires_in` and
+    a new id_token on every refresh); app tokens are JWTs with `expires_in`."""
     now = int(time.time())
     account = settings().account_id
     claims = {"iss": "Sentinel", "aud": account, "azp": client.client_id, "scope": SCOPE}
@@ -157,14 +159,22 @@ def generate_token(grant_type, client, user=None, scope=None, **kwargs):
         "token_type": "Bearer",
         "refresh_token": secrets.token_hex(32),
     }
-    if grant_type == "authorization_code":
-        id_claims = {"sub": user.user_id, "aud": client.client_id, "iss": "Sentinel"}
-        exp = now + settings().id_token_lifetime
-        id_claims.update(iat=now, exp=exp, is_admin=user.is_admin, is_lpa=False)
-        # Not among Sentinel's documented claims; the app shows it when present.
-        id_claims["preferred_username"] = user.login_name
-        token["id_token"] = state().sign(id_claims, kid=ID_TOKEN_KID)
+    standard = settings().token_shape == "expires-in"
+    if standard:
+        token["expires_in"] = settings().token_lifetime
+    if grant_type == "authorization_code" or standard:
+        token["id_token"] = id_token(user, client, now)
     return token
+
+
+def id_token(user, client, now):
+    """Sign the id_token the Token API page shows (RS256, kid idtoken-19-08-19)."""
+    id_claims = {"sub": user.user_id, "aud": client.client_id, "iss": "Sentinel"}
+    exp = now + settings().id_token_lifetime
+    id_claims.update(iat=now, exp=exp, is_admin=user.is_admin, is_lpa=False)
+    # Not among Sentinel's documented claims; the app shows it when present.
+    id_claims["preferred_username"] = user.login_name
+    return state().sign(id_claims, kid=ID_TOKEN_KID)
 
 
 def save_token(token, request):
@@ -230,19 +240,24 @@ def authorize():
         if "another" in request.form or ("continue" in request.form and user is None):
             # "Use another account": sign the remembered user out here, ask for a password.
             session.pop("user", None)
-            return render_template("sandbox/login.html", failed=False, remembered=None)
+            return login_page(failed=False, remembered=None)
         if "continue" not in request.form:
             user = current_app.extensions["sandbox"].directory.check_password(
                 request.form.get("username"), request.form.get("password")
             )
             if user is None:
-                return render_template("sandbox/login.html", failed=True), 401
+                return login_page(failed=True), 401
             session.update(user=user.login_name, sign_in=state().sign_ins_ended[user.login_name])
         return server.create_authorization_response(grant=grant, grant_user=user)
     if user is None:
-        return render_template("sandbox/login.html", failed=False, remembered=None)
+        return login_page(failed=False, remembered=None)
     # Someone is remembered: continue as them in one click, or use another account.
-    return render_template("sandbox/login.html", failed=False, remembered=user)
+    return login_page(failed=False, remembered=user)
+
+
+def login_page(**context):
+    """Render the sign-in page, which lists every demo user with its permission profile."""
+    return render_template("sandbox/login.html", users=USERS, **context)
 
 
 @bp.post("/token")

@@ -16,8 +16,9 @@ EVENTS = {
     "sign-out-everywhere": "signed out everywhere",
     "refused": "was refused",
 }
-# Issue 22's shared-item changes join here as one more event type ("shared-item"): a handler
-# connected to its signal in views.init_app calls event("shared-item", user, detail).
+# Shared-item changes (issue 22) are to join here as one more type, "shared-item": a handler
+# connected in views.init_app to app.workspace.signals.shared_changed (sent with action, kind,
+# name, by, by_name) calls event("shared-item", {"sub": by, "login_name": by_name}, detail).
 
 
 def trail():
@@ -43,19 +44,20 @@ def digest(text):
     return len(raw), hashlib.sha256(raw).hexdigest()
 
 
-def response_of(entry):
-    """Return the response as the history entry keeps it (by event: each function's)."""
+def response_of(entry, whole):
+    """Return the response whole when kept beside the entry, else as the entry keeps it (by
+    event: each function's)."""
     if entry["kind"] == "event":
         rows = [[row.get("uuid"), row.get("result")] for row in entry.get("rows") or []]
         return json.dumps(rows, ensure_ascii=False) if rows else entry.get("response") or ""
-    return entry.get("response") or ""
+    return (whole or {}).get("response") or entry.get("response") or ""
 
 
-def invocation(user, entry):
+def invocation(user, entry, whole=None):
     """Return the invocation's audit record, to be written with its history entry."""
     record = new_record("invocation", user, entry["at"])
     payload_bytes, payload_sha = digest(entry.get("payload"))
-    response_bytes, response_sha = digest(response_of(entry))
+    response_bytes, response_sha = digest(response_of(entry, whole))
     record.update(
         by="uuid" if entry["kind"] == "function" else "event",
         target=entry["target"],

@@ -1,5 +1,6 @@
 """Sign-in with Sentinel (authorization code, state, PKCE), sign-out, and `login_required`."""
 
+import contextlib
 import functools
 import secrets
 import time
@@ -18,12 +19,14 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from app import htmx
 from app import sessions
 from app.audit import record as audit
 from app.auth import flow
 from app.auth import oauth
 from app.auth import sentinel
 from app.auth import tokens
+from app.auth.resume import TooLongToKeep
 from app.auth.resume import keep_form
 from liveperson_functions.breaker import CircuitOpen
 
@@ -47,6 +50,26 @@ EXPIRED = (
     "another browser. Start again.",
 )
 FAILED = ("Sign-in failed", "LivePerson did not accept this sign-in. Start again.")
+MISCONFIGURED = (
+    "This app cannot sign anyone in",
+    "LivePerson refused this app's own sign-in settings (its client id or secret), so signing "
+    "in again will not help. Tell whoever runs this app: the details are in its log and on its "
+    "self-check page.",
+)
+
+
+EXPIRY_SOURCES = {
+    "expires_in": "the token answer's expires_in",
+    "access_token": "the access token's exp claim",
+    "id_token": "the id token's exp claim",
+    "default": "the default 30-minute cadence (the answer gave no lifetime)",
+}
+
+
+@bp.app_template_filter("expiry_source")
+def expiry_source(source):
+    """Say where a token's expiry was taken from."""
+    return EXPIRY_SOURCES.get(source, EXPIRY_SOURCES["default"])
 
 
 def init_app(app):
@@ -96,9 +119,13 @@ def login_required(view):
     @functools.wraps(view)
     def wrapped(**kwargs):
         if g.user is None:
-            keep_form()
+            with contextlib.suppress(TooLongToKeep):
+                keep_form()
             target = request.full_path if request.query_string else request.path
-            return redirect(url_for("auth.login", next=target), 303)
+            login = url_for("auth.login", next=target)
+            if htmx.wanted():  # the script would follow a redirect itself: navigate instead
+                return "", 200, {"HX-Redirect": login, "Vary": "HX-Request"}
+            return redirect(login, 303)
         return view(**kwargs)
 
     return wrapped
@@ -120,9 +147,22 @@ def end_session(everywhere=False):
     return record
 
 
-def message(title_and_text, status):
+def message(title_and_text, status, retry=True):
     title, text = title_and_text
-    return render_template("auth/message.html", title=title, text=text), status
+    return render_template("auth/message.html", title=title, text=text, retry=retry), status
+
+
+def client_refused():
+    """Tell the user the app's own credentials were refused; keep the detail for its admin."""
+    config = current_app.config
+    current_app.logger.error(
+        "Sentinel refused the app's client credentials (invalid_client) for LP_CLIENT_ID=%s on "
+        "account %s: check LP_CLIENT_ID and LP_CLIENT_SECRET (and LP_TOKEN_AUTH, if set)",
+        config["LP_CLIENT_ID"],
+        config["LP_ACCOUNT_ID"],
+    )
+    sentinel.remember_refusal()
+    return message(MISCONFIGURED, 502, retry=False)
 
 
 @bp.get("/login")
@@ -162,6 +202,9 @@ def callback():
         if args["error"] in ("server_error", "temporarily_unavailable"):
             return message(UNAVAILABLE, 503)
         return message(FAILED, 400)
+    if not known and g.user is not None:
+        # Back to an old callback after signing in: the sign-in is done, go home.
+        return redirect(url_for("views.index"), 303)
     if not known:
         current_app.logger.warning("sign-in callback with an unknown or expired state")
         return message(EXPIRED, 400)
@@ -194,7 +237,11 @@ def finish_sign_in(code, state):
     seen = {}  # what the token call sent and got back, for the flow record
     try:
         token = oauth.exchange(code, state, seen)
-    except AuthlibBaseError as exc:
+    except (AuthlibBaseError, requests.HTTPError) as exc:
+        if sentinel.refused_client(exc):
+            return client_refused()
+        if isinstance(exc, requests.HTTPError):
+            return message(unavailable(exc), 503)
         current_app.logger.warning("code exchange refused: %s", getattr(exc, "error", exc))
         return message(FAILED, 400)
     except sentinel.TooLarge as exc:
@@ -218,8 +265,10 @@ def start_session(token, exchange):
     target = session.get("next", "/")
     carried = ("pending_form", "flow", "walkthrough")
     kept = {name: session[name] for name in carried if name in session}
-    if kept.get("pending_form", {}).get("sub") != str(identity.get("sub", "unknown")):
+    typist = kept.get("pending_form", {}).get("sub", "")
+    if typist is not None and typist != str(identity.get("sub", "unknown")):
         # Someone else typed it: never prefilled for whoever signs in next in this browser.
+        # (None: a browser signed out with no known user typed it, this browser's own.)
         kept.pop("pending_form", None)
     session.clear()
     session.update(kept)

@@ -8,6 +8,7 @@ from dataclasses import field
 from liveperson_functions.inputs import EVENT_ID
 from liveperson_functions.inputs import SKILL_ID
 from liveperson_functions.inputs import json_depth
+from liveperson_functions.variables import with_stand_ins
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_DEPTH = 64
@@ -117,6 +118,11 @@ def parse_payload(text):
     return value
 
 
+def check_saved(text):
+    """Check a payload to keep as parse_payload does, its {{variables}} standing in for values."""
+    parse_payload(with_stand_ins(text))
+
+
 @dataclass
 class Invocation:
     """A checked invoke form: what to send, and what was typed (kept for redisplay)."""
@@ -127,6 +133,13 @@ class Invocation:
     event_source: str = ""
     payload: object = None
     errors: dict = field(default_factory=dict)
+    # Whose token invokes: "user" or "app" (admins only); kept wherever the form comes back.
+    invoke_as: str = "user"
+    # The environment chosen, the header values to send once its variables are filled, and
+    # what was sent as shown (app.workspace.variables).
+    environment: str = ""
+    sent_headers: dict | None = None
+    variables: dict | None = None
 
     def header_dict(self):
         """Return the header rows that have a name, as a dict."""
@@ -135,10 +148,15 @@ class Invocation:
     def options(self):
         """Return the client's invoke options for what the form says."""
         return {
-            "headers": self.header_dict(),
+            "headers": self.header_dict() if self.sent_headers is None else self.sent_headers,
             "skill_id": self.skill_id or None,
             "event_source": self.event_source or None,
         }
+
+
+def typed(text):
+    """Return a textarea's text as typed: browsers send its line breaks as CRLF."""
+    return text.replace("\r\n", "\n")
 
 
 def read_invoke_form(form):
@@ -146,10 +164,11 @@ def read_invoke_form(form):
     names, values = form.getlist("header_name"), form.getlist("header_value")
     rows = [(n.strip(), v) for n, v in zip(names, values, strict=False) if n.strip() or v]
     checked = Invocation(
-        payload_text=form.get("payload", ""),
+        payload_text=typed(form.get("payload", "")),
         headers=rows,
         skill_id=form.get("skill_id", "").strip(),
         event_source=form.get("event_source", "").strip(),
+        invoke_as="app" if form.get("invoke_as") == "app" else "user",
     )
     errors = checked.errors
     try:

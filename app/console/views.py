@@ -14,7 +14,9 @@ from flask import request
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
+from app import htmx
 from app.auth.resume import take_pending_form
+from app.auth.resume import typed_fields
 from app.auth.views import login_required
 from app.console import as_app
 from app.console import events as catalogue
@@ -22,7 +24,8 @@ from app.console import forms
 from app.console import gateway
 from app.console import implemented
 from app.console import invoke
-from app.console import snippets
+from app.workspace import shared
+from app.workspace import variables
 from liveperson_functions.errors import FaaSDetailedError
 from liveperson_functions.errors import FaaSError
 
@@ -67,7 +70,7 @@ def sample_payload(function):
 def whole(text):
     """Return a kept payload if it is whole JSON, else None: a cut copy never goes back."""
     try:
-        forms.parse_payload(text or "")
+        forms.check_saved(text or "")
     except forms.PayloadError:
         return None
     return text
@@ -76,7 +79,12 @@ def whole(text):
 def from_entry(entry):
     """Return the invoke form an invocation in the history was sent with."""
     return forms.Invocation(
-        whole(entry["payload"]) or "{}", entry["headers"], entry["skill_id"], entry["event_source"]
+        whole(entry["payload"]) or "{}",
+        entry["headers"],
+        entry["skill_id"],
+        entry["event_source"],
+        environment=entry.get("environment_id", ""),
+        invoke_as=entry.get("token") or "user",
     )
 
 
@@ -86,7 +94,10 @@ def prefill(kind, target, default):
     pending = take_pending_form()
     if pending is not None:
         flash("What you typed is back; press Invoke to send it.")
-        return forms.read_invoke_form(MultiDict(pending))
+        return variables.read_invoke_form(MultiDict(pending))
+    typed = typed_fields(request.args.get("typed"))
+    if typed is not None:
+        return variables.read_invoke_form(MultiDict(typed))
     sub = g.user["sub"]
     entry_id, saved = request.args.get("from"), request.args.get("saved")
     if entry_id:
@@ -97,42 +108,82 @@ def prefill(kind, target, default):
         for item in userdata().payloads(sub, kind, target):
             if item["name"] == saved:
                 return forms.Invocation(item["payload"])
+    text = shared.shared_payload_text(kind, target, request.args.get("shared"))
+    if text:
+        return forms.Invocation(text)
     return forms.Invocation(whole(userdata().last_payload(sub, kind, target)) or default)
 
 
 def send(kind, target, name, form, call):
-    """Invoke, keep the entry, and send the browser to it: reload and Back never re-send."""
+    """Invoke and keep the entry; give the script the result panel and the entry's address,
+    or send the browser to the entry's page: reload and Back never re-send."""
     entry = invoke.run(kind, target, name, form, call)
-    return redirect(url_for("history.entry", entry_id=entry["id"]), 303)
+    address = url_for("history.entry", entry_id=entry["id"])
+    if htmx.wanted():
+        panel = render_template(
+            "console/_result.html", result=invoke.with_whole(entry), partial=True
+        )
+        return panel, 200, {"HX-Push-Url": address}
+    return redirect(address + "#result", 303)
 
 
-def page_for(template, entry, **context):
-    """Render an invoke page (or a history entry's), with the result's snippets when shown."""
+def page_for(template, entry, saved=True, **context):
+    """Render an invoke page (or a history entry's), with the saved payloads where shown."""
     if entry:
-        context.update(snippets.for_entry(entry))
-    saved = userdata().payloads(g.user["sub"], context["kind"], context["target"])
+        entry = invoke.with_whole(entry)
+    if saved:
+        context["saved"] = userdata().payloads(g.user["sub"], context["kind"], context["target"])
     context.setdefault("action", request.path)
-    return render_template(template, result=entry, saved=saved, **context)
+    return render_template(template, result=entry, **context)
+
+
+def form_again(template, status=400, **context):
+    """Give the form back with its messages and what was typed: the page, or the form alone
+    for the script to put in place of its own."""
+    if htmx.wanted():
+        return page_for("console/_form.html", None, partial=True, **context), status, htmx.FORM
+    return page_for(template, None, **context), status
+
+
+def whole_page(body):
+    """A page that replaces the invoke page (the walk-through's pause), script or not."""
+    return body, 200, htmx.WHOLE_PAGE if htmx.wanted() else {}
+
+
+@bp.after_request
+def vary(response):
+    if request.method == "POST":
+        htmx.vary(response)
+    return response
 
 
 @bp.get("/functions")
 @login_required
 def functions():
     """List the account's functions, filtered by state, event and name; open any UUID."""
-    typed = request.args.get("open")
-    if typed is not None:
-        # A UUID, or a Functions UI or gateway URL with one in it.
-        found = ANY_UUID.search(typed[:2048])
-        if found:
-            return redirect(url_for("console.function", uuid=found.group(0).lower()))
-        flash("No function UUID there: paste a UUID or a Functions UI or gateway URL with one.")
+    opened = (request.args.get("open") or "")[:2048]
+    # A UUID, or a Functions UI or gateway URL with one in it.
+    found = ANY_UUID.search(opened)
+    if found:
+        return redirect(url_for("console.function", uuid=found.group(0).lower()))
     state = request.args.get("state", "")
     event = request.args.get("event", "").strip()[:128]
     name = request.args.get("name", "").strip()[:128]
     try:
         found = gateway.functions()
     except FaaSError as error:
-        return problem(error, "list the account's functions", "console/functions.html")
+        if opened:
+            flash(NOT_OPENED)
+        return problem(
+            error, "list the account's functions", "console/functions.html", opened=opened
+        )
+    if opened.strip():
+        named = by_name(found, opened.strip())
+        if len(named) == 1:
+            return redirect(url_for("console.function", uuid=named[0]["uuid"]))
+        if named:
+            return redirect(url_for("console.functions", name=opened.strip()))
+        flash(NOT_OPENED)
     listed = [
         f
         for f in found
@@ -152,8 +203,25 @@ def functions():
         pages=pages,
         first=(page - 1) * PAGE_SIZE + 1,
         filters={"state": state, "event": event, "name": name},
+        opened=opened,
         states=STATES,
         invocable=INVOCABLE,
+    )
+
+
+NOT_OPENED = (
+    "No function has that UUID or name: paste a UUID, a Functions UI or gateway URL with one, "
+    "or (part of) a function's name."
+)
+
+
+def by_name(functions, typed):
+    """Return the functions a typed name means: the one named exactly so, else those whose
+    name contains it."""
+    wanted = typed.lower()
+    exact = [f for f in functions if (f["name"] or "").lower() == wanted]
+    return (
+        exact if len(exact) == 1 else [f for f in functions if wanted in (f["name"] or "").lower()]
     )
 
 
@@ -171,18 +239,22 @@ def function(uuid):
     context = {"function": found, "listed": listed, "refused": refused, "kind": "function"}
     context["target"] = uuid
     context["invocable"] = INVOCABLE
+    # A listed function that is not deployed opens read-only: the page says why.
+    context["readonly"] = listed and found["state"] not in INVOCABLE
     if request.method == "GET":
         form = prefill("function", uuid, sample_payload(found))
         return page_for("console/function.html", None, form=form, **context)
-    form = forms.read_invoke_form(request.form)
+    form = variables.read_invoke_form(request.form)
     as_app.choose(request.form)
     if listed and found["state"] not in INVOCABLE:
         form.errors["state"] = "This function is not deployed, so it cannot be invoked."
-    if form.errors:
-        return page_for("console/function.html", None, form=form, **context), 400
+    if form.errors or "preview" in request.form:
+        context["preview"] = variables.preview(form)
+        status = 400 if form.errors else 200
+        return form_again("console/function.html", status, form=form, **context)
     paused = invoke.walkthrough_pause("function", uuid, form, found["name"])
     if paused:
-        return paused
+        return whole_page(paused)
     return send(
         "function",
         uuid,
@@ -203,7 +275,9 @@ def events():
         if forms.check_event_id(typed.strip()):
             return redirect(url_for("console.event", event_id=typed.strip()))
         error = "An event id is 1 to 128 letters, digits, and _ . : - characters."
-        return render_template("console/events.html", events=catalogue.EVENTS, error=error), 400
+        return render_template(
+            "console/events.html", events=catalogue.EVENTS, error=error, typed=typed
+        ), 400
     found = implemented.check([e.event_id for e in catalogue.EVENTS])
     return render_template(
         "console/events.html", events=catalogue.EVENTS, error=None, implemented=found
@@ -229,7 +303,7 @@ def event(event_id):
         abort(404)
     described = catalogue.describe(event_id)
     if request.method == "POST":
-        form = forms.read_invoke_form(request.form)
+        form = variables.read_invoke_form(request.form)
         as_app.choose(request.form)
     else:
         form = prefill("event", event_id, json.dumps(described.sample, indent=2))
@@ -251,11 +325,13 @@ def event(event_id):
     }
     if request.method == "GET":
         return page_for("console/event.html", None, form=form, **context)
-    if form.errors:
-        return page_for("console/event.html", None, form=form, **context), 400
+    if form.errors or "preview" in request.form:
+        context["preview"] = variables.preview(form)
+        status = 400 if form.errors else 200
+        return form_again("console/event.html", status, form=form, **context)
     paused = invoke.walkthrough_pause("event", event_id, form, described.title)
     if paused:
-        return paused
+        return whole_page(paused)
     return send(
         "event",
         event_id,

@@ -12,6 +12,7 @@ from flask import request
 from flask import url_for
 
 from app.auth.views import login_required
+from app.console.invoke import with_whole
 from liveperson_functions.jsondiff import compare as diff
 
 bp = Blueprint("compare", __name__)
@@ -60,7 +61,8 @@ def compare():
             return redirect(url_for("compare.compare", a=before["id"], b=after["id"]))
         # Nothing ran before it: the page offers every other entry to pick from.
         return render_template("history/compare.html", b=after, a=None, entries=entries)
-    before = found_or_404(entries, request.args["a"])
+    # Whole responses where the history keeps them only in part.
+    before, after = with_whole(found_or_404(entries, request.args["a"])), with_whole(after)
     diffs = [
         ("Payload", *diff(before.get("payload") or "", after.get("payload") or "")),
         ("Response", *diff(response_of(before), response_of(after))),

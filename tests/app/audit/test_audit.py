@@ -170,13 +170,16 @@ def test_the_trail_is_paged_newest_first(app, monkeypatch):
 
 def test_suite_runs_are_recorded_like_console_invocations(app):
     agent = signed_in(app, "agent")
-    page = create(
-        agent, app, "Audited", [{"name": "hi", "function": demo.GREETING, "payload": {}}]
-    )
-    run(agent, page)
-    (row,) = export(signed_in(app, "admin"), app, "json", type="invocation")["records"]
-    assert (row["login"], row["suite"], row["target"]) == ("agent", "Audited", demo.GREETING)
-    assert row["outcome"] == "success" and row["request_id"]
+    cases = [{"name": "hi", "function": demo.GREETING, "payload": {}}]
+    cases.append({"name": "fails", "function": demo.FAILING, "payload": {}})
+    run(agent, create(agent, app, "Audited", cases))
+    rows = export(signed_in(app, "admin"), app, "json", type="invocation")["records"]
+    seen = [(r["login"], r["suite"], r["target"], r["outcome"]) for r in rows]
+    assert seen == [
+        ("agent", "Audited", demo.FAILING, "function-error"),
+        ("agent", "Audited", demo.GREETING, "success"),
+    ]
+    assert all(r["request_id"] for r in rows)
 
 
 def test_a_store_failure_writing_the_record_keeps_the_users_result(app, either_store, tmp_path):
