@@ -28,14 +28,11 @@ PAYLOAD = '{"name": "Ana"}'
 @pytest.fixture
 def app_overrides(either_store):
     if either_store:
-        # One Redis serves the whole test session: start each test with no audit trail.
-        client = redis.Redis.from_url(either_store["REDIS_URL"])
-        for key in client.scan_iter("audit:*"):
-            client.delete(key)
+        redis.Redis.from_url(either_store["REDIS_URL"]).flushdb()  # one Redis for the session
     return either_store
 
 
-def signed_in(app, user):
+def browser_for(app, user):
     browser = Browser()
     browser.sign_in(app.url, user)
     return browser
@@ -62,13 +59,13 @@ def failures(app):
 
 
 def test_admins_see_every_users_invocations_and_sign_ins(app, sandbox):
-    agent, developer = signed_in(app, "agent"), signed_in(app, "developer")
+    agent, developer = browser_for(app, "agent"), browser_for(app, "developer")
     invoke(agent, app, demo.GREETING, PAYLOAD)
     invoke(developer, app, demo.FAILING, '{"orderId": "7"}')
     agent_request, developer_request = (
         s["headers"]["X-Request-ID"] for s in sandbox_log(sandbox, "invoke")
     )
-    admin = signed_in(app, "admin")
+    admin = browser_for(app, "admin")
     page = trail(admin, app)
     assert page.status_code == 200
     text = visible_text(page)
@@ -90,7 +87,7 @@ def test_admins_see_every_users_invocations_and_sign_ins(app, sandbox):
 
 
 def test_agents_get_a_403_that_says_so_and_the_refusal_is_recorded(app):
-    agent = signed_in(app, "agent")
+    agent = browser_for(app, "agent")
     for path in ("/audit", "/audit/export.csv", "/audit/export.json", "/admin/check"):
         refused = agent.get(f"{app.url}{path}")
         assert refused.status_code == 403
@@ -98,21 +95,21 @@ def test_agents_get_a_403_that_says_so_and_the_refusal_is_recorded(app):
         refused := agent.get(f"{app.url}/audit")
     )
     assert 'href="/audit"' not in refused.text
-    text = visible_text(trail(signed_in(app, "admin"), app, user="agent"))
+    text = visible_text(trail(browser_for(app, "admin"), app, user="agent"))
     assert "agent user id 4000001 was refused: the audit trail" in text
     assert "was refused: the configuration check" in text
 
 
 def test_sign_outs_and_invoking_as_the_app_refused_are_recorded(app):
-    agent = signed_in(app, "agent")
+    agent = browser_for(app, "agent")
     page = agent.get(f"{app.url}/functions/{demo.ECHO}")
     refused = agent.form_post(page, {"invoke_as": "app"}, action=f"/functions/{demo.ECHO}")
     assert refused.status_code == 403
     agent.form_post(agent.get(f"{app.url}/"), {}, action="/logout")
-    developer = signed_in(app, "developer")
+    developer = browser_for(app, "developer")
     confirm = developer.get(f"{app.url}/logout/everywhere")
     developer.form_post(confirm, {}, action="/logout/everywhere")
-    records = export(signed_in(app, "admin"), app, "json")["records"]
+    records = export(browser_for(app, "admin"), app, "json")["records"]
     seen = [(r["login"], r["type"], r.get("detail")) for r in records]
     assert ("agent", "refused", "invoking as the app") in seen
     assert ("agent", "sign-out", "") in seen
@@ -120,7 +117,7 @@ def test_sign_outs_and_invoking_as_the_app_refused_are_recorded(app):
 
 
 def test_filters_and_exports_select_the_same_records(app, sandbox):
-    agent, admin = signed_in(app, "agent"), signed_in(app, "admin")
+    agent, admin = browser_for(app, "agent"), browser_for(app, "admin")
     invoke(agent, app, demo.GREETING, PAYLOAD)
     invoke(agent, app, demo.ECHO, "{}")
     invoke(admin, app, demo.GREETING, '{"name": "Bo"}')
@@ -158,9 +155,9 @@ def test_the_trail_is_paged_newest_first(app, monkeypatch):
     from app.audit import views
 
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
-    admin = signed_in(app, "admin")
+    admin = browser_for(app, "admin")
     for _ in range(2):
-        signed_in(app, "agent")
+        browser_for(app, "agent")
     first = trail(admin, app)
     assert "Records 1–2" in visible_text(first) and "Older →" in first.text
     older = trail(admin, app, page=2)
@@ -169,11 +166,11 @@ def test_the_trail_is_paged_newest_first(app, monkeypatch):
 
 
 def test_suite_runs_are_recorded_like_console_invocations(app):
-    agent = signed_in(app, "agent")
+    agent = browser_for(app, "agent")
     cases = [{"name": "hi", "function": demo.GREETING, "payload": {}}]
     cases.append({"name": "fails", "function": demo.FAILING, "payload": {}})
     run(agent, create(agent, app, "Audited", cases))
-    rows = export(signed_in(app, "admin"), app, "json", type="invocation")["records"]
+    rows = export(browser_for(app, "admin"), app, "json", type="invocation")["records"]
     seen = [(r["login"], r["suite"], r["target"], r["outcome"]) for r in rows]
     assert seen == [
         ("agent", "Audited", demo.FAILING, "function-error"),
@@ -183,7 +180,7 @@ def test_suite_runs_are_recorded_like_console_invocations(app):
 
 
 def test_a_store_failure_writing_the_record_keeps_the_users_result(app, either_store, tmp_path):
-    agent = signed_in(app, "agent")
+    agent = browser_for(app, "agent")
     if either_store:
         redis.Redis.from_url(either_store["REDIS_URL"]).set("audit:12345678", "broken")
     else:
@@ -198,19 +195,19 @@ def test_a_store_failure_writing_the_record_keeps_the_users_result(app, either_s
 
 
 def test_another_account_sees_nothing(app, sandbox, either_store, tmp_path):
-    invoke(signed_in(app, "agent"), app, demo.GREETING, PAYLOAD)
+    invoke(browser_for(app, "agent"), app, demo.GREETING, PAYLOAD)
     # Another account's app on the same store (the same files or the same Redis).
     other = Served("127.0.0.1")
     their_sandbox = start_sandbox([f"{other.url}/callback"], account_id="87654321")
     settings = {**either_store, "LP_ACCOUNT_ID": "87654321"}
     other.start(build_app(their_sandbox, f"{other.url}/callback", tmp_path, **settings))
     try:
-        theirs = export(signed_in(other, "admin"), other, "json")
+        theirs = export(browser_for(other, "admin"), other, "json")
         assert [(r["login"], r["type"]) for r in theirs["records"]] == [("admin", "sign-in")]
         assert {r["account"] for r in theirs["records"]} == {"87654321"}
-        assert "agent" not in visible_text(trail(signed_in(other, "admin"), other))
+        assert "agent" not in visible_text(trail(browser_for(other, "admin"), other))
     finally:
         other.stop()
         their_sandbox.stop()
-    ours = export(signed_in(app, "admin"), app, "json")["records"]
+    ours = export(browser_for(app, "admin"), app, "json")["records"]
     assert {r["account"] for r in ours} == {"12345678"}

@@ -15,9 +15,7 @@ from tests.support import start_sandbox
 @pytest.fixture
 def hosts(tmp_path, redis_url):
     """Two hosts of one deployment (their own instance folders), on one Redis and sandbox."""
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter("audit:*"):
-        client.delete(key)
+    redis.Redis.from_url(redis_url).flushdb()  # one Redis for the session
     served = [Served("127.0.0.1"), Served("127.0.0.1")]
     sandbox = start_sandbox([f"{s.url}/callback" for s in served])
     settings = {"SESSION_BACKEND": "redis", "REDIS_URL": redis_url, "AUDIT_PAYLOADS": "1"}
@@ -31,7 +29,7 @@ def hosts(tmp_path, redis_url):
     sandbox.stop()
 
 
-def signed_in(host, user):
+def browser_for(host, user):
     browser = Browser()
     browser.sign_in(host.url, user)
     return browser
@@ -39,10 +37,10 @@ def signed_in(host, user):
 
 def test_records_from_both_hosts_are_in_one_trail(hosts):
     first, second = hosts
-    invoke(signed_in(first, "agent"), first, demo.GREETING, '{"name": "Ana"}')
-    invoke(signed_in(second, "developer"), second, demo.ECHO, '{"from": "host two"}')
+    invoke(browser_for(first, "agent"), first, demo.GREETING, '{"name": "Ana"}')
+    invoke(browser_for(second, "developer"), second, demo.ECHO, '{"from": "host two"}')
     for host in hosts:
-        records = signed_in(host, "admin").get(f"{host.url}/audit/export.json").json()["records"]
+        records = browser_for(host, "admin").get(f"{host.url}/audit/export.json").json()["records"]
         runs = [(r["login"], r["target"]) for r in records if r["type"] == "invocation"]
         assert runs == [("developer", demo.ECHO), ("agent", demo.GREETING)]
         # AUDIT_PAYLOADS=1: the payload is kept too, beside its size and SHA-256.
