@@ -98,6 +98,8 @@ def test_no_secret_value_reaches_a_page_or_a_log_line(deployed):
         assert "Hello, Ana" in mine.text
         as_app = keep(invoke(admin, deployed, demo.GREETING, '{"name": "Bo"}', invoke_as="app"))
         assert "Hello, Bo" in as_app.text
+        for path in ("/audit", "/audit/export.csv", "/audit/export.json"):
+            assert "Hello" not in keep(admin.get(f"{url}{path}")).text
         check = keep(admin.get(f"{url}/admin/check"))
         keep(admin.form_post(check, {}, action="/admin/check"))
         keep(admin.get(f"{url}/metrics"))
