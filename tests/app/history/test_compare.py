@@ -94,3 +94,18 @@ def test_a_failed_suite_case_links_to_expected_and_got(app, agent):
     other = Browser()
     other.sign_in(app.url, "developer")
     assert other.get(app.url + html.unescape(links[0])).status_code == 404
+
+
+def test_runs_by_event_compare_each_functions_result(app, agent):
+    def by_event(command):
+        page = agent.get(f"{app.url}/events/conversational_command", params={"skill_id": "1001"})
+        payload = json.dumps({"command": command})
+        return agent.form_post(
+            page, {"payload": payload, "skill_id": "1001"}, action="/events/conversational_command"
+        )
+
+    by_event("/balance")
+    page = compare_with(agent, app, by_event("/invoice"))
+    text = visible_text(page)
+    assert text.count('$.command changed "/balance" "/invoice"') == 1  # the payload
+    assert f'$["{demo.BILLING_COMMAND}"].command changed "/balance" "/invoice"' in text
