@@ -66,7 +66,7 @@ class Rider:
             self.trail.write(db, self.record)
         except sqlite3.Error as exc:
             db.execute("ROLLBACK TO audit")
-            self.trail.failed(exc)
+            self.failed(exc)
         db.execute("RELEASE audit")
 
     def redis(self, pipe):
@@ -76,7 +76,11 @@ class Rider:
         """Look at the results of the commands redis() queued."""
         error = next((r for r in results if isinstance(r, Exception)), None)
         if error is not None:
-            self.trail.failed(error)
+            self.failed(error)
+
+    def failed(self, error):
+        """The record was not written (nor, perhaps, the entry): log and count it."""
+        self.trail.failed(error)
 
 
 class SQLiteTrail(Trail):

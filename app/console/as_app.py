@@ -24,7 +24,8 @@ def choose(form):
     wanted = form.get(FIELD, "user")
     if wanted == "app" and not offered():
         record.refused("invoking as the app")
-    if wanted not in ("user", "app") or (wanted == "app" and not offered()):
+        abort(403)
+    if wanted not in ("user", "app"):
         abort(403)
     g.faas_as_app = wanted == "app"
 

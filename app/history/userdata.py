@@ -107,7 +107,7 @@ class SQLiteUserData(History):
                     audit.sqlite(db)
                     db.execute("COMMIT")
             except sqlite3.Error as exc:
-                audit.trail.failed(exc)
+                audit.failed(exc)
                 raise StoreError(str(exc)) from exc
         # Apart: between the two, the user may briefly have one entry over the limit.
         db.execute(
@@ -217,7 +217,7 @@ class RedisUserData(History):
                 results = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:
             if audit is not None:
-                audit.trail.failed(exc)
+                audit.failed(exc)
             raise StoreError(str(exc)) from exc
         error = next((r for r in results[:2] if isinstance(r, Exception)), None)
         if error is not None:
