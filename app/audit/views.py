@@ -25,8 +25,11 @@ from app.errors import page
 bp = Blueprint("audit", __name__)
 
 PAGE_SIZE = 50
-OUTCOMES = {"success": "success", "function-error": "function failed"}
-OUTCOMES["platform-error"] = "platform error"
+OUTCOMES = {
+    "success": "success",
+    "function-error": "function failed",
+    "platform-error": "platform error",
+}
 TYPES = {"invocation": "invocations", **record.EVENTS}
 TIME_FORMATS = {"%Y-%m-%dT%H:%M": 60, "%Y-%m-%dT%H:%M:%S": 1, "%Y-%m-%d": 24 * 3600}
 COLUMNS = (
