@@ -171,7 +171,9 @@ def function(uuid):
     context = {"function": found, "listed": listed, "refused": refused, "kind": "function"}
     context["target"] = uuid
     context["invocable"] = INVOCABLE
-    if request.method == "GET":
+    if request.method != "POST":
+        # HEAD comes here too (Flask routes it to GET, Flask-WTF checks no CSRF on it): only a
+        # POST, whose CSRF token was checked, ever sends.
         form = prefill("function", uuid, sample_payload(found))
         return page_for("console/function.html", None, form=form, **context)
     form = forms.read_invoke_form(request.form)
@@ -228,7 +230,8 @@ def event(event_id):
     if not forms.check_event_id(event_id):
         abort(404)
     described = catalogue.describe(event_id)
-    if request.method == "POST":
+    sent = request.method == "POST"  # never HEAD, which Flask routes here without a CSRF check
+    if sent:
         form = forms.read_invoke_form(request.form)
         as_app.choose(request.form)
     else:
@@ -249,7 +252,7 @@ def event(event_id):
         "implemented": implemented,
         "runners": will_run(everything, event_id, skill),
     }
-    if request.method == "GET":
+    if not sent:
         return page_for("console/event.html", None, form=form, **context)
     if form.errors:
         return page_for("console/event.html", None, form=form, **context), 400
