@@ -177,7 +177,7 @@ def function(uuid):
         form = prefill("function", uuid, sample_payload(found))
         return page_for("console/function.html", None, form=form, **context)
     form = forms.read_invoke_form(request.form)
-    as_app.choose(request.form)
+    as_app.choose(request.form, form)
     if listed and found["state"] not in INVOCABLE:
         form.errors["state"] = "This function is not deployed, so it cannot be invoked."
     if form.errors:
@@ -233,7 +233,7 @@ def event(event_id):
     sent = request.method == "POST"  # never HEAD, which Flask routes here without a CSRF check
     if sent:
         form = forms.read_invoke_form(request.form)
-        as_app.choose(request.form)
+        as_app.choose(request.form, form)
     else:
         form = prefill("event", event_id, json.dumps(described.sample, indent=2))
         form.skill_id = request.args.get("skill_id", form.skill_id).strip()[:64]
