@@ -138,7 +138,7 @@ def test_the_readme_nginx_config_in_front_of_two_hosts(tmp_path, redis_url):
         for name in ("app1", "app2"):
             (tmp_path / name).mkdir()
             hosts.append(
-                stack.enter_context(gunicorn_served(tmp_path / name, None, None, sandbox, **env))
+                stack.enter_context(gunicorn_served(tmp_path / name, sandbox=sandbox, **env))
             )
         (tmp_path / "nginx").mkdir()
         addresses = [urlsplit(h.url).netloc for h in hosts]
