@@ -249,7 +249,8 @@ def answers(url, _log=None):
     """Tell whether a server answers HTTP at `url` (any status)."""
     try:
         requests.get(f"{url}/healthz", timeout=1)
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):
+        # A server still starting (on a busy machine) may accept and answer late.
         return False
     return True
 
