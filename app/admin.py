@@ -15,6 +15,7 @@ from app.auth import sentinel
 from app.auth import tokens
 from app.auth.views import login_required
 from app.config import NAMES
+from app.config import shown
 from liveperson_functions.check import METHODS
 from liveperson_functions.check import Finding as Check
 from liveperson_functions.check import try_account
@@ -24,29 +25,13 @@ from liveperson_functions.transport import make_session
 
 bp = Blueprint("admin", __name__)
 
-SECRETS = {"LP_CLIENT_SECRET", "SECRET_KEY"}
 SHOWN = [name for name in NAMES if not name.startswith("SANDBOX_")]
 MAX_SKEW = 60
 
 
-def masked(name, value):
-    """Show a setting's value with secrets masked."""
-    if value in (None, "", [], {}):
-        return "—"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if name in SECRETS:
-        return f"•••• ({len(str(value))} characters)"
-    if name == "REDIS_URL":
-        parts = urlsplit(value)
-        if parts.password:
-            return value.replace(f":{parts.password}@", ":••••@")
-    return str(value)
-
-
 def settings():
     """Each setting's effective value, secrets masked."""
-    return [(name, masked(name, current_app.config.get(name))) for name in SHOWN]
+    return [(name, shown(name, current_app.config.get(name))) for name in SHOWN]
 
 
 def discovery_checks():
@@ -162,6 +147,7 @@ def check():
         clock_check(),
         pkce_check(),
         client_auth_check(),
+        client_refused_check(),
     ]
     return render_template(
         "admin/check.html",
@@ -192,6 +178,23 @@ def client_auth_check():
         None,
         f"{METHODS[method]}, {source}. The app token (client credentials) uses the form body.",
         "" if source.startswith("pinned") else "Set LP_TOKEN_AUTH=basic or post to pin it.",
+    )
+
+
+def client_refused_check():
+    """Whether Sentinel refused the app's client credentials at a sign-in lately."""
+    name = "Sentinel accepts LP_CLIENT_ID and LP_CLIENT_SECRET"
+    at = sentinel.last_refusal()
+    if at is None:
+        return Check(name, None, "No sign-in was refused for them in the last 24 hours.")
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+    return Check(
+        name,
+        False,
+        f"At {when} Sentinel refused client {current_app.config['LP_CLIENT_ID']!r} "
+        "(invalid_client) at a sign-in, so nobody could sign in.",
+        "Copy the client id and secret of the app installation again into LP_CLIENT_ID and "
+        "LP_CLIENT_SECRET (unset LP_TOKEN_AUTH if it is pinned), restart, and press Try it.",
     )
 
 

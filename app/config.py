@@ -26,35 +26,77 @@ class ConfigError(Exception):
     """A missing or inconsistent setting; the message names the variable and the fix."""
 
 
+# A setting's kind, declared once with its name: a secret is never shown or logged; a URL is
+# shown with any password in it masked; anything else is shown as it is.
+PLAIN, SECRET, URL = "plain", "secret", "url"
 # The configuration table's variables (README), read by name from the environment.
-NAMES = (
-    "LP_ACCOUNT_ID",
-    "LP_CLIENT_ID",
-    "LP_CLIENT_SECRET",
-    "LP_REDIRECT_URI",
-    "LP_CSDS_URL",
-    "LP_DOMAINS",
-    "LP_INSECURE_HTTP",
-    "LP_PKCE",
-    "LP_TOKEN_AUTH",
-    "LP_REGION",
-    "LP_PLATFORM",
-    "LP_IDLE_TIMEOUT",
-    "LP_MAX_SESSION",
-    "SECRET_KEY",
-    "SESSION_BACKEND",
-    "REDIS_URL",
-    "SANDBOX_URL",
-    "TRUSTED_HOSTS",
-    "LP_PROXY_HOPS",
-    "LOG_LEVEL",
-    "LP_DEMO_MODE",
-    "METRICS_ALLOW",
-    "METRICS_TOKEN",
-    "METRICS_FUNCTION_LABELS",
-    "LP_APP_CLIENT_ID",
-    "LP_APP_CLIENT_SECRET",
-)
+SETTINGS = {
+    "LP_ACCOUNT_ID": PLAIN,
+    "LP_CLIENT_ID": PLAIN,
+    "LP_CLIENT_SECRET": SECRET,
+    "LP_REDIRECT_URI": URL,
+    "LP_CSDS_URL": URL,
+    "LP_DOMAINS": PLAIN,
+    "LP_INSECURE_HTTP": PLAIN,
+    "LP_PKCE": PLAIN,
+    "LP_TOKEN_AUTH": PLAIN,
+    "LP_REGION": PLAIN,
+    "LP_PLATFORM": PLAIN,
+    "LP_IDLE_TIMEOUT": PLAIN,
+    "LP_MAX_SESSION": PLAIN,
+    "SECRET_KEY": SECRET,
+    "SESSION_BACKEND": PLAIN,
+    "REDIS_URL": URL,
+    "SANDBOX_URL": URL,
+    "TRUSTED_HOSTS": PLAIN,
+    "LP_PROXY_HOPS": PLAIN,
+    "LOG_LEVEL": PLAIN,
+    "LP_DEMO_MODE": PLAIN,
+    "METRICS_ALLOW": PLAIN,
+    "METRICS_TOKEN": SECRET,
+    "METRICS_FUNCTION_LABELS": PLAIN,
+    "LP_APP_CLIENT_ID": PLAIN,
+    "LP_APP_CLIENT_SECRET": SECRET,
+}
+NAMES = tuple(SETTINGS)
+MASK = "••••"
+
+
+def url_password(value):
+    """Return the password inside a URL such as redis://:pw@host/0, or None."""
+    try:
+        return urlsplit(str(value)).password
+    except ValueError:
+        return None
+
+
+def shown(name, value):
+    """Show a setting's effective value for people, every secret masked."""
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    kind = SETTINGS.get(name, SECRET)  # a name not in the table is treated as secret
+    if kind == SECRET:
+        return f"{MASK} ({len(str(value))} characters)"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={item}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    password = url_password(value) if kind == URL else None
+    return str(value).replace(f":{password}@", f":{MASK}@") if password else str(value)
+
+
+def secret_values(config):
+    """Return every secret a setting holds (whole secrets, passwords inside URLs), to mask."""
+    found = set()
+    for name, kind in SETTINGS.items():
+        value = config.get(name)
+        if kind == SECRET and value:
+            found.add(str(value))
+        elif kind == URL and value and url_password(value):
+            found.add(url_password(value))
+    return found
 
 
 def from_environ(environ):

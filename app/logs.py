@@ -9,6 +9,9 @@ from flask import g
 from flask import request
 from flask.logging import default_handler
 
+from app.config import MASK
+from app.config import secret_values
+
 log = logging.getLogger("app.request")
 # What a terminal or log viewer may take as a line break or a command: C0, DEL, C1, U+2028/9.
 UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -20,25 +23,44 @@ def escaped(text, pattern=UNSAFE):
     return pattern.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+def masked(text):
+    """Mask every secret setting's value in a text bound for a log."""
+    for secret in OneLine.secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
 class OneLine(logging.Filter):
-    """Write control characters in a record as escapes, so request text cannot forge a line."""
+    """Write control characters in a record as escapes, so request text cannot forge a line,
+    and mask the value of every secret setting, wherever it comes from."""
+
+    # Filled from the configuration at start-up (app.config.secret_values): one app a process.
+    secrets = frozenset()
 
     def filter(self, record):
-        record.msg, record.args = escaped(record.getMessage()), None
+        record.msg, record.args = escaped(masked(record.getMessage())), None
         if record.exc_info and not record.exc_text:
             # A traceback is several lines by nature; indent them so none starts at the
             # margin like a record of its own, and escape what its messages carry.
-            text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            text = masked("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
             record.exc_text = "    " + escaped(text, UNSAFE_IN_TRACEBACK).replace("\n", "\n    ")
         return True
 
 
 def init_app(app):
+    # Shorter values would mask ordinary words; secrets are longer (METRICS_TOKEN needs 16).
+    found = {value for value in secret_values(app.config) if len(value) >= 4}
+    OneLine.secrets = frozenset(OneLine.secrets | found)
     default_handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     if not any(isinstance(f, OneLine) for f in default_handler.filters):
         default_handler.addFilter(OneLine())
+    # The client library's warnings (an app token kept after a failed renewal, say) are the
+    # app's lines too: written the same way, escaped and masked, not by logging's last resort.
+    library = logging.getLogger("liveperson_functions")
+    if default_handler not in library.handlers:
+        library.addHandler(default_handler)
     app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     # The logging HOWTO's "Optimization": no line shows its caller, and finding it out was a
     # sixth of each line's cost (21 µs → 18 µs). Process and thread ids stay: gunicorn's own

@@ -108,12 +108,15 @@ def read_body(response, limit=MAX_BODY_BYTES, request_id=None):
 
 
 def send(session, auth, request, timeouts, call, service):
-    """Send one call (replaying it once after a 401) and return `(status, body bytes)`."""
+    """Send one call (replaying it once with a renewed token after a refusal that may mean a
+    dead token) and return `(status, body bytes)`."""
     where = urlsplit(request.url)
     what = f"LivePerson Functions ({service}) at {where.scheme}://{where.netloc}"
     authorization = auth.header()
     response, raw = _exchange(session, request, authorization, timeouts, what, call)
-    if response.status_code == 401 and auth.refresh(failed=authorization):
+    if may_be_dead_token(response.status_code, service, request, auth) and auth.refresh(
+        failed=authorization
+    ):
         response, raw = _exchange(session, request, auth.header(), timeouts, what, call)
     status = call.status = response.status_code
     call.content_type = response.headers.get("Content-Type")
@@ -136,6 +139,20 @@ def send(session, auth, request, timeouts, call, service):
             error.explanation, error.advice = explain_forbidden(call.operation, principal)
         raise error
     return status, raw
+
+
+def may_be_dead_token(status, service, request, auth):
+    """Tell whether a refusal may mean an expired or revoked token rather than a permission.
+
+    The gateway answers a dead bearer with 401, which never ran anything. faasUI answers it
+    with 403 (LivePerson's Node client tests: "403 for a wrong bearer"), the same as for a
+    missing permission, so a user's read gets one renewed token before 403 is believed. An
+    app token's 403 at faasUI is by design (lists need a user), so it is not renewed for it.
+    """
+    if status == 401:
+        return True
+    user = getattr(auth, "principal", "user") == "user"
+    return status == 403 and service == "faasUI" and request.method == "GET" and user
 
 
 def _exchange(session, request, authorization, timeouts, what, call):

@@ -34,6 +34,10 @@ ACCOUNT_ID = SANDBOX_ACCOUNT
 SERVICES = ("sentinel", "faasGW", "faasUI", "agentVep")
 DIALECTS = ("v1", "v2")
 CLIENT_AUTH_MODES = ("basic", "post", "both")
+# What a user token answer holds. "documented": the Token API page's repository copy, no
+# expires_in and an id_token at sign-in only; "expires-in": the live Token Request page's
+# expires_in, and a new id_token with every refresh, as a standard OpenID provider sends.
+TOKEN_SHAPES = ("documented", "expires-in")
 ID_TOKEN_LIFETIME = 600  # Sentinel's documented id_token lives 600 s (token request example)
 
 
@@ -47,6 +51,7 @@ class Settings:
     # None: the documented 600 s, or the access token's lifetime when that is shorter.
     id_token_lifetime: int | None = None
     app_token_lifetime: int = 3600
+    token_shape: str = "documented"
     # How Sentinel's user-token endpoints (token, revoke) accept client credentials.
     client_auth: str = "basic"
     redirect_uris: tuple = DEFAULT_REDIRECT_URIS
@@ -61,6 +66,10 @@ class Settings:
         if self.client_auth not in CLIENT_AUTH_MODES:
             raise ValueError(
                 f"SANDBOX_CLIENT_AUTH must be basic, post or both, not {self.client_auth!r}"
+            )
+        if self.token_shape not in TOKEN_SHAPES:
+            raise ValueError(
+                f"SANDBOX_TOKEN_SHAPE must be documented or expires-in, not {self.token_shape!r}"
             )
         if self.id_token_lifetime is None:
             self.id_token_lifetime = min(ID_TOKEN_LIFETIME, self.token_lifetime)
@@ -88,6 +97,7 @@ class Settings:
             "token_lifetime": read("TOKEN_LIFETIME", int, cls.token_lifetime),
             "app_token_lifetime": read("APP_TOKEN_LIFETIME", int, cls.app_token_lifetime),
             "client_auth": read("CLIENT_AUTH", str, cls.client_auth).lower(),
+            "token_shape": read("TOKEN_SHAPE", str, cls.token_shape).lower(),
             "redirect_uris": DEFAULT_REDIRECT_URIS + extra,
             "dialect": read("DIALECT", str, cls.dialect).lower(),
             "execution_limit": read("EXECUTION_LIMIT", float, cls.execution_limit),

@@ -96,11 +96,12 @@ def args(name):
     return [value for value in request.args.getlist(name) if value]
 
 
-def authorize(principal, apps, action):
-    """Refuse a call without a valid bearer, from an app where apps may not, or without the
-    permission `action` ("read" or "invoke") needs."""
+def authorize(principal, apps, action, bad_bearer="unauthorized"):
+    """Refuse a call without a valid bearer (401; a wrong one as `bad_bearer` says), from an app
+    where apps may not, or without the permission `action` ("read" or "invoke") needs."""
     if principal is None:
-        raise PlatformError("unauthorized", "Missing or invalid bearer token for this account.")
+        kind = bad_bearer if request.headers.get("Authorization") else "unauthorized"
+        raise PlatformError(kind, "Missing or invalid bearer token for this account.")
     if principal.kind == "app" and not apps:
         raise PlatformError(
             "forbidden",
@@ -123,7 +124,7 @@ def authorize(principal, apps, action):
         )
 
 
-def platform_call(endpoint, apps=True, action="read"):
+def platform_call(endpoint, apps=True, action="read", bad_bearer="unauthorized"):
     """Make a view a gateway or faasUI call: check account and bearer, render errors, record."""
 
     def decorate(view):
@@ -135,7 +136,7 @@ def platform_call(endpoint, apps=True, action="read"):
                 if account_id != box.settings.account_id:
                     raise PlatformError("unauthorized", f"Unknown account {account_id}.")
                 principal = box.state.authenticate(request.headers.get("Authorization"))
-                authorize(principal, apps, action)
+                authorize(principal, apps, action, bad_bearer)
                 response = make_response(view(**values))
             except PlatformError as error:
                 response = error.response(box.settings.dialect)

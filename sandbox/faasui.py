@@ -5,7 +5,9 @@ Only the sandbox's dialect serves its list; the other answers 404. Filters (refe
 `functionName`, or the Java client's `name`, in V2), the last two as substrings of any case.
 `v` and `externalSystem` are accepted and ignored; `userId` is recorded, not checked
 (LivePerson documents no check). Like the platform, faasUI refuses
-app (client-credentials) tokens with 403: listing needs a user's bearer.
+app (client-credentials) tokens with 403: listing needs a user's bearer. A wrong or expired
+bearer gets 403 too, not the gateway's 401 (LivePerson's Node client tests,
+`getFunctions.v2.test.ts`: "403 for a wrong bearer").
 """
 
 from flask import Blueprint
@@ -38,14 +40,14 @@ def listing(dialect, name):
 
 @bp.get("/lambdas")
 @bp.get("/lambdas/")
-@platform_call("list_functions", apps=False)
+@platform_call("list_functions", apps=False, bad_bearer="forbidden")
 def lambdas():
     """List the account's lambdas (V1)."""
     return listing("v1", arg("name"))
 
 
 @bp.get("/functions")
-@platform_call("list_functions", apps=False)
+@platform_call("list_functions", apps=False, bad_bearer="forbidden")
 def functions():
     """List the account's functions (V2)."""
     return listing("v2", arg("functionName") or arg("name"))

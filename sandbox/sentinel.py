@@ -141,7 +141,8 @@ class Revocation(RevocationEndpoint):
 
 def generate_token(grant_type, client, user=None, scope=None, **kwargs):
     """Issue tokens the way Sentinel documents them: an opaque user access token, a 600 s
-    id_token at sign-in, no user `expires_in`; app tokens are JWTs with `expires_in`."""
+    id_token at sign-in, no user `expires_in` (or, in the "expires-in" shape, `expires_in` and
+    a new id_token on every refresh); app tokens are JWTs with `expires_in`."""
     now = int(time.time())
     account = settings().account_id
     claims = {"iss": "Sentinel", "aud": account, "azp": client.client_id, "scope": SCOPE}
@@ -157,14 +158,22 @@ def generate_token(grant_type, client, user=None, scope=None, **kwargs):
         "token_type": "Bearer",
         "refresh_token": secrets.token_hex(32),
     }
-    if grant_type == "authorization_code":
-        id_claims = {"sub": user.user_id, "aud": client.client_id, "iss": "Sentinel"}
-        exp = now + settings().id_token_lifetime
-        id_claims.update(iat=now, exp=exp, is_admin=user.is_admin, is_lpa=False)
-        # Not among Sentinel's documented claims; the app shows it when present.
-        id_claims["preferred_username"] = user.login_name
-        token["id_token"] = state().sign(id_claims, kid=ID_TOKEN_KID)
+    standard = settings().token_shape == "expires-in"
+    if standard:
+        token["expires_in"] = settings().token_lifetime
+    if grant_type == "authorization_code" or standard:
+        token["id_token"] = id_token(user, client, now)
     return token
+
+
+def id_token(user, client, now):
+    """Sign the id_token the Token API page shows (RS256, kid idtoken-19-08-19)."""
+    id_claims = {"sub": user.user_id, "aud": client.client_id, "iss": "Sentinel"}
+    exp = now + settings().id_token_lifetime
+    id_claims.update(iat=now, exp=exp, is_admin=user.is_admin, is_lpa=False)
+    # Not among Sentinel's documented claims; the app shows it when present.
+    id_claims["preferred_username"] = user.login_name
+    return state().sign(id_claims, kid=ID_TOKEN_KID)
 
 
 def save_token(token, request):

@@ -213,6 +213,9 @@ def gunicorn_served(tmp_path, ready=None, sandbox_settings=None, sandbox=None, *
     env = {
         "PATH": os.environ["PATH"],
         "SANDBOX_URL": sandbox.url,
+        # What sandbox mode sets by itself; here for a test that names an account (LP_ACCOUNT_ID).
+        "LP_CSDS_URL": sandbox.url,
+        "LP_INSECURE_HTTP": "1",
         "LP_REDIRECT_URI": f"{url}/callback",
         "INSTANCE_PATH": str(tmp_path),
         "BIND": f"127.0.0.1:{port}",
@@ -286,15 +289,16 @@ class BlackHole:
 class RedisServer:
     """A throw-away redis-server process; the suite fails (never skips) without one."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, password=None):
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed: `make test` installs it (Debian package).")
         self.port = port or free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no"],
+            + ["--appendonly", "no"]
+            + (["--requirepass", password] if password else []),
             stdout=subprocess.DEVNULL,
         )
         client = redis.Redis.from_url(self.url)

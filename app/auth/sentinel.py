@@ -28,6 +28,8 @@ CLIENT_AUTH = {"basic": "client_secret_basic", "post": "client_secret_post"}
 OTHER_AUTH = {"basic": "post", "post": "basic"}
 CLIENT_AUTH_KEY = "sentinel:client-auth"
 CLIENT_AUTH_TTL = 7 * 24 * 3600  # then Basic is tried again, costing one refused call
+REFUSED_KEY = "sentinel:client-refused"
+REFUSED_TTL = 24 * 3600  # how long /admin/check reports the last refusal
 
 
 class ClientRefused(Exception):
@@ -167,6 +169,21 @@ def learn_client_auth(method, refused):
         method,
         method,
     )
+
+
+def remember_refusal():
+    """Note for /admin/check that Sentinel refused the app's client credentials just now."""
+    with contextlib.suppress(StoreError):
+        current_app.extensions["store"].set(REFUSED_KEY, {"at": time.time()}, REFUSED_TTL)
+
+
+def last_refusal():
+    """Return when Sentinel last refused the app's client credentials, or None."""
+    try:
+        found = current_app.extensions["store"].get(REFUSED_KEY)
+    except StoreError:
+        return None
+    return found.get("at") if isinstance(found, dict) else None
 
 
 def refused_client(exc):

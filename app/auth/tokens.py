@@ -2,6 +2,7 @@
 session blob (a concurrent request rewriting the blob would restore a rotated-out refresh token).
 """
 
+import math
 import time
 
 import requests
@@ -14,7 +15,8 @@ from app.store import StoreError
 from liveperson_functions.auth import peek
 from liveperson_functions.breaker import CircuitOpen
 
-# LivePerson recommends refreshing every 30 minutes and sends no expires_in.
+# LivePerson recommends refreshing every 30 minutes when a token answer says nothing of its
+# lifetime (the Token API page shows no expires_in; the Token Request page lists one).
 DEFAULT_LIFETIME = 1800
 FATAL_REFRESH_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client"}
 refreshed = Namespace().signal("token-refreshed")
@@ -39,11 +41,28 @@ def header(token):
     return peek(token)[0]
 
 
+def lifetime_of(value):
+    """Read `expires_in`: a positive number of seconds, or a numeric string as Sentinel writes
+    numbers elsewhere; None when absent or unusable."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds > 0 else None
+
+
 def expiry(token, now):
-    """Return when the access token expires and where that came from."""
+    """Return when the access token expires and where that came from: the answer's
+    `expires_in`, else the access token's or the id_token's `exp`, else the default."""
+    lifetime = lifetime_of(token.get("expires_in"))
+    if lifetime is not None:
+        return now + lifetime, "expires_in"
     for name in ("access_token", "id_token"):
         exp = claims(token.get(name)).get("exp")
-        if isinstance(exp, int | float) and exp > now:
+        # An exp already past says nothing of this token: a refresh must never be due at once.
+        if isinstance(exp, int | float) and not isinstance(exp, bool) and exp > now:
             return float(exp), name
     return now + DEFAULT_LIFETIME, "default"
 
@@ -130,13 +149,17 @@ def current(key):
 def refresh(key, force=False, why="the access token was about to expire"):
     """Refresh the session's tokens, once at a time across threads, workers and hosts."""
     store = current_app.extensions["store"]
+    before = load(key) if force else None
     try:
         with store.lock(f"refresh:{key}", ttl=20, wait=15):
-            # A sibling request may have refreshed while this one waited for the lock.
+            # A sibling request may have refreshed while this one waited for the lock (ten
+            # pages refused at once with a dead token make one refresh, not ten).
             record = load(key)
             if record is None:
                 raise SignInRequired("Your sign-in has ended. Sign in again to continue.")
             if not force and time.time() < refresh_at(record):
+                return record
+            if before and record["access_token"] != before["access_token"]:
                 return record
             seen = {}  # what the token call sent and got back, for the flow record
             try:
@@ -191,8 +214,29 @@ def renew(record, seen=None):
         raise RefreshFailed(f"Sentinel {sentinel.why(exc)}") from exc
     if not token.get("access_token"):
         raise RefreshFailed("Sentinel sent no access token")
-    updated = new_record({**token, "id_token": record.get("id_token")})
-    updated["id_token_at"] = record.get("id_token_at")
+    same_user(record.get("id_token"), token.get("id_token"))
+    # The expiry comes from this answer alone: the old id_token's exp is that of a token
+    # being replaced, and would make the next page refresh again at once.
+    updated = new_record(token)
+    if not token.get("id_token"):
+        updated["id_token"] = record.get("id_token")
+        updated["id_token_at"] = record.get("id_token_at")
     updated["refresh_token"] = token.get("refresh_token") or record["refresh_token"]
     updated["refreshes"] = record.get("refreshes", 0) + 1
     return updated
+
+
+def same_user(old_id_token, new_id_token):
+    """Refuse a refresh whose new id_token names another user or client than the sign-in's."""
+    if not new_id_token:
+        return
+    old, new = claims(old_id_token), claims(new_id_token)
+    for claim in ("sub", "aud"):
+        if old.get(claim) is not None and new.get(claim) != old.get(claim):
+            current_app.logger.warning(
+                "refresh refused: the new id_token's %s differs from the sign-in's", claim
+            )
+            raise SignInRequired(
+                "LivePerson's answer to a token refresh named another user. You were signed "
+                "out to be safe: sign in again."
+            )

@@ -46,6 +46,26 @@ EXPIRED = (
     "another browser. Start again.",
 )
 FAILED = ("Sign-in failed", "LivePerson did not accept this sign-in. Start again.")
+MISCONFIGURED = (
+    "This app cannot sign anyone in",
+    "LivePerson refused this app's own sign-in settings (its client id or secret), so signing "
+    "in again will not help. Tell whoever runs this app: the details are in its log and on its "
+    "self-check page.",
+)
+
+
+EXPIRY_SOURCES = {
+    "expires_in": "the token answer's expires_in",
+    "access_token": "the access token's exp claim",
+    "id_token": "the id token's exp claim",
+    "default": "the default 30-minute cadence (the answer gave no lifetime)",
+}
+
+
+@bp.app_template_filter("expiry_source")
+def expiry_source(source):
+    """Say where a token's expiry was taken from."""
+    return EXPIRY_SOURCES.get(source, EXPIRY_SOURCES["default"])
 
 
 def init_app(app):
@@ -119,9 +139,22 @@ def end_session(everywhere=False):
     return record
 
 
-def message(title_and_text, status):
+def message(title_and_text, status, retry=True):
     title, text = title_and_text
-    return render_template("auth/message.html", title=title, text=text), status
+    return render_template("auth/message.html", title=title, text=text, retry=retry), status
+
+
+def client_refused():
+    """Tell the user the app's own credentials were refused; keep the detail for its admin."""
+    config = current_app.config
+    current_app.logger.error(
+        "Sentinel refused the app's client credentials (invalid_client) for LP_CLIENT_ID=%s on "
+        "account %s: check LP_CLIENT_ID and LP_CLIENT_SECRET (and LP_TOKEN_AUTH, if set)",
+        config["LP_CLIENT_ID"],
+        config["LP_ACCOUNT_ID"],
+    )
+    sentinel.remember_refusal()
+    return message(MISCONFIGURED, 502, retry=False)
 
 
 @bp.get("/login")
@@ -193,7 +226,11 @@ def finish_sign_in(code, state):
     seen = {}  # what the token call sent and got back, for the flow record
     try:
         token = oauth.exchange(code, state, seen)
-    except AuthlibBaseError as exc:
+    except (AuthlibBaseError, requests.HTTPError) as exc:
+        if sentinel.refused_client(exc):
+            return client_refused()
+        if isinstance(exc, requests.HTTPError):
+            return message(unavailable(exc), 503)
         current_app.logger.warning("code exchange refused: %s", getattr(exc, "error", exc))
         return message(FAILED, 400)
     except sentinel.TooLarge as exc:

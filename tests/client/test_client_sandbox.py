@@ -486,6 +486,42 @@ def test_a_401_that_survives_the_refresh_is_reported_without_a_second_replay(lp)
     assert lp.calls("invoke") == 2
 
 
+def test_a_403_from_faasui_is_answered_by_one_refresh_and_one_retry_of_the_read(lp):
+    # faasUI refuses a dead bearer with 403, as it refuses a missing permission.
+    tokens = ["expired-or-revoked-bearer", lp.bearer("agent")]
+    refreshes = []
+    client = lp.client(
+        UserBearer(lambda: tokens[0], refresh=lambda: refreshes.append(tokens.pop(0)))
+    )
+
+    listed = client.list_functions()
+
+    assert fn.GREETING in {item["uuid"] for item in listed}
+    assert refreshes == ["expired-or-revoked-bearer"]
+    first, retry = lp.log("list_functions")
+    assert (first["status"], retry["status"]) == (403, 200)
+
+
+def test_a_403_from_faasui_that_survives_a_fresh_token_is_a_permission(lp):
+    tokens = ["expired-bearer", lp.bearer("viewer")]
+    client = lp.client(UserBearer(lambda: tokens[0], refresh=lambda: tokens.pop(0)))
+
+    with pytest.raises(FaaSDetailedError) as caught:
+        client.list_functions()
+
+    assert caught.value.status == 403 and "FaaS-Admin" in caught.value.explanation
+    assert lp.calls("list_functions") == 2
+
+
+def test_an_app_tokens_403_from_faasui_fetches_no_new_token(lp):
+    # Lists need a user: an app token's 403 is by design, and a new app token would not help.
+    with pytest.raises(FaaSDetailedError) as caught:
+        lp.client().list_functions()
+
+    assert caught.value.status == 403
+    assert (lp.calls("list_functions"), lp.calls("app_token")) == (1, 1)
+
+
 def test_a_user_without_the_invocation_permission_gets_a_403(lp):
     with pytest.raises(FaaSDetailedError) as caught:
         lp.user_client("viewer").invoke(fn.ECHO, {})

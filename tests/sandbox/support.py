@@ -62,6 +62,10 @@ class Caller:
 
     def user_token(self, user):
         """A user access token from Sentinel's authorization-code flow."""
+        return self.user_tokens(user)["access_token"]
+
+    def user_tokens(self, user):
+        """Sentinel's whole token answer at the end of the authorization-code flow."""
         with Browser() as browser:
             page = browser.get(
                 f"{self.url}/sentinel/api/account/{ACCOUNT}/authorize",
@@ -83,7 +87,16 @@ class Caller:
                 auth=("functions-invoker", "sandbox-secret"),  # HTTP Basic, the default mode
             )
         assert answer.status_code == 200, answer.text
-        return answer.json()["access_token"]
+        return answer.json()
+
+    def refresh(self, refresh_token):
+        """Sentinel's answer to a refresh_token grant."""
+        return self.http.post(
+            f"{self.url}/sentinel/api/account/{ACCOUNT}/token",
+            params={"v": "2.0"},
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+            auth=("functions-invoker", "sandbox-secret"),
+        )
 
     def call(self, method, path, token=None, account=ACCOUNT, **kwargs):
         """Call `/api/account/{account}/{path}` with `Authorization: Bearer token` if given."""

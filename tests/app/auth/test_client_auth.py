@@ -93,8 +93,34 @@ def test_the_learned_method_is_shared_through_the_store(app, sandbox, served_app
 @pytest.mark.parametrize("app_overrides", [{"LP_TOKEN_AUTH": "basic"}])
 def test_a_pinned_method_is_never_switched(app, sandbox, browser):
     page = browser.sign_in(app.url)
-    assert page.status_code == 400 and "did not accept this sign-in" in visible_text(page)
+    assert page.status_code == 502 and "tell whoever runs this app" in visible_text(page).lower()
     assert [e["client_auth"] for e in sandbox_log(sandbox, "token")] == ["basic"]
+
+
+@pytest.mark.parametrize("mode", ["basic"])
+@pytest.mark.parametrize("app_overrides", [{"LP_CLIENT_SECRET": "not-the-secret"}])
+def test_a_wrong_client_secret_is_the_apps_settings_not_the_users_sign_in(
+    app, sandbox, browser, caplog
+):
+    caplog.set_level(logging.WARNING, logger="app")
+    page = browser.sign_in(app.url)
+    text = visible_text(page)
+    # An agent cannot fix this by trying again: say whose settings failed and whom to tell.
+    assert page.status_code == 502
+    assert "refused this app's own sign-in settings" in text
+    assert "Tell whoever runs this app" in text
+    assert "Sign in again" not in text and "Start again" not in text
+    assert "not-the-secret" not in page.text
+    # Both client authentications were tried once each, then nothing more.
+    assert [e["client_auth"] for e in sandbox_log(sandbox, "token")] == ["basic", "post"]
+    (line,) = [r.getMessage() for r in caplog.records if "invalid_client" in r.getMessage()]
+    assert "LP_CLIENT_ID=functions-invoker" in line and "LP_CLIENT_SECRET" in line
+    # Once fixed, an admin's self-check still names the refusal.
+    app.app.config["LP_CLIENT_SECRET"] = "sandbox-secret"
+    with Browser() as admin:
+        admin.sign_in(app.url, user="admin")
+        check = visible_text(admin.get(f"{app.url}/admin/check"))
+    assert "Sentinel refused client 'functions-invoker' (invalid_client)" in check
 
 
 @pytest.mark.parametrize("mode", ["post"])

@@ -51,6 +51,25 @@ def test_twenty_requests_on_an_expiring_token_refresh_once(app, sandbox, browser
     assert token_record(app, browser)["refresh_token"] == grant.refresh_token
 
 
+def test_ten_reads_refused_at_once_with_a_dead_token_refresh_once(app, sandbox, browser):
+    # The documented answer has no expires_in: after the first refresh the app assumes 30
+    # minutes, the token dies after 2 s, and faasUI refuses all ten reads with 403 at once.
+    browser.sign_in(app.url)
+    cookie = browser.cookies.get("invoker_session")
+    time.sleep(2.1)
+    browser.get(f"{app.url}/")  # the first refresh, due by the id_token's exp
+    time.sleep(2.1)
+    registry = app.app.extensions["faas_clients"]
+    registry.listed.clear()
+    registry.may_list.clear()
+    pages = in_parallel(
+        10, lambda: browser.with_cookie("invoker_session", cookie).get(f"{app.url}/functions")
+    )
+    assert [p.status_code for p in pages] == [200] * 10
+    assert all("Greeting" in p.text and "permission" not in p.text for p in pages)
+    assert calls(sandbox, "token") == 3  # the code exchange, the first refresh, one more
+
+
 def test_two_sign_ins_in_two_tabs_never_fail_badly(app, sandbox, browser):
     first = browser.get(f"{app.url}/login", allow_redirects=False).headers["Location"]
     second = browser.get(f"{app.url}/login", allow_redirects=False).headers["Location"]

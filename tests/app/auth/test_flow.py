@@ -64,7 +64,7 @@ def test_record_shows_each_step_with_the_values_sentinel_received(app, sandbox, 
     # Sentinel's access token is opaque, so the expiry comes from the id_token's exp.
     assert "access_token string " in text and "access_token string (JWT)" not in text
     assert "id_token string (JWT)" in text
-    assert "No expires_in" in text and "the id_token's exp claim" in text
+    assert "No expires_in" in text and "the id token's exp claim" in text
     assert "sub 4000001" in text and "aud functions-invoker" in text and "iss Sentinel" in text
     assert "kid: idtoken-19-08-19" in text
     assert "No refresh yet" in text and "Nothing invoked yet" in text
