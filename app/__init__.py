@@ -12,6 +12,7 @@ from app.history.userdata import open_userdata
 from app.store import open_store
 from liveperson_functions.breaker import Breaker
 from liveperson_functions.discovery import Resolver
+from liveperson_functions.transport import make_session
 
 __all__ = ["ConfigError", "create_app", "instance_folder"]
 
@@ -49,6 +50,7 @@ def create_app(overrides=None, instance_path=None):
         region=app.config.get("LP_REGION"),
         platform=app.config.get("LP_PLATFORM"),
         breaker=breakers["csds"],
+        http=make_session(pool_size=4, trust_env=config.UPSTREAM_TRUST_ENV),
     )
 
     from app import admin
@@ -59,6 +61,7 @@ def create_app(overrides=None, instance_path=None):
     from app import metrics
     from app import sessions
     from app import views
+    from app import workspace
     from app.auth import flow
     from app.auth import views as auth
     from app.console import as_app
@@ -84,6 +87,7 @@ def create_app(overrides=None, instance_path=None):
     app.register_blueprint(history.bp)
     app.register_blueprint(admin.bp)
     suites.init_app(app)
+    workspace.init_app(app)
     app.cli.add_command(faas)
     if app.config["LP_PROXY_HOPS"]:
         hops = app.config["LP_PROXY_HOPS"]

@@ -15,6 +15,7 @@ from app.auth import sentinel
 from app.auth import tokens
 from app.auth.views import login_required
 from app.config import NAMES
+from app.config import UPSTREAM_TRUST_ENV
 from app.config import shown
 from liveperson_functions.check import METHODS
 from liveperson_functions.check import Finding as Check
@@ -201,7 +202,7 @@ def client_refused_check():
 def try_it():
     """Probe the real account: hosts, and which client authentication Sentinel accepts."""
     config = current_app.config
-    with make_session(pool_size=1) as http:
+    with make_session(pool_size=1, trust_env=UPSTREAM_TRUST_ENV) as http:
         return try_account(
             current_app.extensions["resolver"],
             config["LP_ACCOUNT_ID"],

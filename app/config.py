@@ -20,6 +20,12 @@ SANDBOX_APP_CLIENT = ("sandbox-m2m", "sandbox-m2m-secret")
 SANDBOX_REDIRECT_URI = "http://127.0.0.1:8000/callback"
 # The names a browser on this machine uses for a sandbox-mode app (Werkzeug cannot match IPv6).
 LOOPBACK_NAMES = ("localhost", "127.0.0.1")
+# The app's upstream calls ignore HTTPS_PROXY, REQUESTS_CA_BUNDLE and the like (the client
+# library honours them by default): a server's hosts are its LP_* settings, not whatever a
+# shell exported, and scanning the environment costs ~0.35 ms per call.
+UPSTREAM_TRUST_ENV = False
+# The app's token in the User-Agent, after the client library's own.
+USER_AGENT_TOKEN = "functions-invoker"
 
 
 class ConfigError(Exception):

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import SecurityError
 
+from app import htmx
 from app.auth.resume import RESUMABLE
 from app.auth.resume import keep_form
 from app.auth.tokens import RefreshFailed
@@ -28,8 +29,7 @@ PAGES = {
     413: (
         "Too large",
         "What you sent is larger than this app accepts (a payload may be at most 256 KB), so "
-        "nothing was sent to LivePerson. Go back: the page you came from still holds what you "
-        "typed.",
+        "nothing was sent to LivePerson.",
     ),
     500: ("Something went wrong", "An unexpected error happened on our side. Try again."),
     503: ("Service unavailable", "A service this page needs is unavailable. Try again shortly."),
@@ -52,15 +52,22 @@ def page(status, text=None, title=None, retry_after=None, sign_in=False):
     if "user" not in g:
         # Failed before load_user ran (a 413, a CSRF check): the header still shows who it is.
         g.user = session.get("user")
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    template = "errors/error.html"
+    if htmx.wanted():
+        # For the page's script: in the result panel, beside the form and what was typed;
+        # signing in again is another page.
+        headers |= htmx.WHOLE_PAGE if sign_in else htmx.RESULT
+        headers["Vary"] = "HX-Request"
+        template = template if sign_in else "errors/_result.html"
     body = render_template(
-        "errors/error.html",
+        template,
         status=status,
         title=title or default_title,
         text=text or default_text,
         request_id=g.get("request_id"),
         sign_in=sign_in,
     )
-    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     return body, status, headers
 
 

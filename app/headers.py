@@ -35,7 +35,9 @@ def add_headers(response):
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if g.get("user") or request.endpoint in ("auth.callback", "auth.login"):
+    # Pages of a signed-in user are not kept; the static files (the same for all) may be.
+    private = g.get("user") and request.endpoint != "static"
+    if private or request.endpoint in ("auth.callback", "auth.login"):
         headers["Cache-Control"] = "no-store"
     if "request_id" in g:
         headers["X-Request-ID"] = g.request_id

@@ -28,6 +28,7 @@ LINKS = {
     "payloads": ("history.payloads", {}),
     "save_payload": ("history.save_payload", {}),
     "suites": ("suites.index", {}),
+    "environments": ("environments.index", {}),
     "flow": ("views.flow_record", {}),
     "check": ("admin.check", {}),
     "login": ("auth.login", {}),
@@ -35,6 +36,7 @@ LINKS = {
     "favicon": ("static", {"filename": "favicon.svg"}),
     "style": ("static", {"filename": "style.css"}),
     "script": ("static", {"filename": "console.js"}),
+    "htmx": ("static", {"filename": "htmx-2.0.11.min.js"}),
 }
 
 

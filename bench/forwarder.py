@@ -55,7 +55,7 @@ def http():
     global _http
     with _lock:
         if _http is None:
-            _http = make_session()
+            _http = make_session(trust_env=False)  # as the app (UPSTREAM_TRUST_ENV)
         return _http
 
 

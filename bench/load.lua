@@ -1,10 +1,11 @@
 -- The wrk script of `make bench`: whole invocations by signed-in users, every answer checked.
 --
---   wrk -tN -cN -dS --timeout T -s bench/load.lua URL -- LINES MARKERS N
+--   wrk -tN -cN -dS --timeout T -s bench/load.lua URL -- LINES MARKERS N [script]
 --
 -- One connection per wrk thread (-t and -c equal), so a thread's state is one user's: it sends
 -- the invoke form and, when the answer is a 303, a GET of its Location before the next
 -- invocation; the pair counts as one invocation, timed from the POST to the last answer.
+-- "script": the POST carries HX-Request: true (htmx) and must be answered 200 + HX-Push-Url.
 --   LINES    file of "path<TAB>Cookie header<TAB>form body" lines, one signed-in user each;
 --            thread k takes lines k, k+N, k+2N, ... so no two connections share a user
 --   MARKERS  "|"-separated texts that every final answer (a 200) must contain; anything
@@ -30,18 +31,17 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local posts, cookies, markers = {}, {}, {}
+local posts, cookies, markers, script = {}, {}, {}, false
 local step, index, follow, cookie, started = 1, 0, nil, "", 0
 lat, good, bad, redirected, first_bad = {}, 0, 0, 0, ""
 
 function init(args)
+  script = args[4] == "script"
   for line in io.lines(args[1]) do
     local path, c, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
     if path then
-      local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
-      if c ~= "" then
-        headers["Cookie"] = c
-      end
+      local headers = { ["Content-Type"] = "application/x-www-form-urlencoded",
+        Cookie = c ~= "" and c or nil, ["HX-Request"] = script and "true" or nil }
       table.insert(posts, wrk.format("POST", path, headers, body))
       table.insert(cookies, c)
     end
@@ -55,11 +55,7 @@ end
 
 function request()
   if follow then
-    local headers = {}
-    if cookie ~= "" then
-      headers["Cookie"] = cookie
-    end
-    return wrk.format("GET", follow, headers)
+    return wrk.format("GET", follow, { Cookie = cookie ~= "" and cookie or nil })
   end
   local i = index + 1
   index = (index + step) % #posts
@@ -78,13 +74,13 @@ function response(status, headers, body)
   if follow == nil and status == 303 then
     local location = headers["Location"] or headers["location"]
     if location then
-      follow = location:gsub("^https?://[^/]+", "")
+      follow = location:gsub("^https?://[^/]+", ""):gsub("#.*$", "")
       redirected = redirected + 1
       return
     end
   end
   follow = nil
-  if status ~= 200 then
+  if status ~= 200 or (script and not (headers["HX-Push-Url"] or headers["hx-push-url"])) then
     return failed(status, body)
   end
   for _, marker in ipairs(markers) do

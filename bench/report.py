@@ -29,7 +29,7 @@ OTHER = "other: the views' own code (forms, JSON, uuid, …)"
 ORDER = [name for name, _ in AREAS] + [OTHER]
 # The code under test, copied to <work directory>/code/ (py-spy --full-filenames).
 PROJECT = ("/code/app/", "/code/bench/", "/code/wsgi.py")
-TARGETS = ("app", "floor", "forwarder")
+TARGETS = ("script", "app", "floor", "forwarder")
 SHORT = re.compile(r"\(\S*/(site-packages|code|python3\.\d+)/")  # a file's path, from its package
 
 
@@ -76,12 +76,6 @@ def area_line(found):
     return ", ".join(f"{name} {share:.0%}" for name, share in shares if share >= 0.01)
 
 
-def end_load(data):
-    """The load at the end too: other work that started during the run shows here."""
-    end = data.get("load_end")
-    return f", at the end {end[0]:.2f} (1 min) / {end[1]:.2f} (5 min)" if end else ""
-
-
 def median(values):
     return statistics.median(values) if values else float("nan")
 
@@ -90,11 +84,9 @@ def spread(values, fmt):
     if not values:
         return "–"
     text = fmt.format(median(values))
-    return (
-        text
-        if len(values) == 1
-        else f"{text} ({fmt.format(min(values))}–{fmt.format(max(values))})"
-    )
+    if len(values) == 1:
+        return text
+    return f"{text} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
 def mark(ok):
@@ -113,18 +105,22 @@ def render(data):
     def values(target, c, key):
         return [cell[(target, c)][rep][key] for rep in reps if rep in cell[(target, c)]]
 
-    def paired(c, key, how, mine="app"):
-        app, fwd = cell[(mine, c)], cell[("forwarder", c)]
+    def paired(c, key, how, mine, base):
+        app, fwd = cell[(mine, c)], cell[(base, c)]
         return [how(app[r][key], fwd[r][key]) for r in reps if r in app and r in fwd]
 
+    # The script path against the forwarder; the path without script against the floor.
+    bases = {"script": "forwarder", "app": "floor"}
+
     def added(mine):
-        return paired(1, "p50", operator.sub, mine)
+        return paired(1, "p50", operator.sub, mine, bases[mine])
 
     def ratio(c, mine, key="rate"):
-        return paired(c, key, operator.truediv, mine)
+        return paired(c, key, operator.truediv, mine, bases[mine])
 
     every = data["runs"]
-    groups = {"app": ("app", "memory"), "floor": ("floor",), "forwarder": ("forwarder",)}
+    groups = {"script": ("script",), "app": ("app", "memory")}
+    groups |= {"floor": ("floor",), "forwarder": ("forwarder",)}
     errors = {}
     for name, servers in groups.items():
         rs = [r for r in every if r["server"] in servers]
@@ -133,9 +129,15 @@ def render(data):
     slow = data.get("slow")
     peak = max(data.get("peak", {}).get("app", 0), mem.get("peak", 0))
     kind = "quick (BENCH_QUICK=1)" if data["quick"] else "full"
+    end = data["load_end"]  # other work that started during the run shows here
+
+    def posts(path):  # 303s seen, and POSTs sent
+        rs = [r for r in every if r["server"] in groups[path]]
+        return sum(r["redirected"] for r in rs), sum(r["good"] + r["errors"] for r in rs)
+
     plan = data["plan"]
 
-    def three(c, key, fmt, unit=""):
+    def four(c, key, fmt, unit=""):
         return " | ".join(f"{spread(values(t, c, key), fmt)}{unit}" for t in TARGETS)
 
     lines = [
@@ -144,8 +146,8 @@ def render(data):
         f"{kind} run, {m['date']}, {data['elapsed_s'] / 60:.1f} min, code at {m['git']}. "
         f"Machine: {m['cores']} logical cores ({m['physical']} physical), {m['cpu']}, "
         f"{m['ram_gb']:.0f} GB RAM, {m['system']}, Python {m['python']}; load average at the "
-        f"start {m['load'][0]:.2f}{end_load(data)}. Everything (wrk, stand-in, sandbox, both "
-        "servers) shares these cores on 127.0.0.1.",
+        f"start {m['load'][0]:.2f}, at the end {end[0]:.2f} (1 min) / {end[1]:.2f} (5 min). "
+        "Everything (wrk, stand-in, sandbox, both servers) shares these cores on 127.0.0.1.",
         "",
         f"- Both servers: gunicorn with gunicorn.conf.py ({conf['worker_class']}, "
         f"{conf['workers']} workers × {conf['threads']} threads, max_requests "
@@ -156,38 +158,42 @@ def render(data):
         f"interleaved, {len(reps)} reps × {plan['run']} s per cell; median (min–max over reps; "
         "ratios paired per rep). An invocation is the form POST, plus the GET of the result "
         "page when the POST answers 303; each final answer must be a 200 with the result's "
-        "markers, anything else is an error.",
-        f"- {redirect_note([r for r in every if r['server'] in groups['app']])} Gateway calls "
-        f"during the comparison: {data.get('gateway_calls', 0):,} for "
-        f"{sum(r['good'] for r in runs):,} checked invocations (wrk stops with up to c calls in "
-        "flight).",
+        "markers, anything else is an error. The script path is the same POST as htmx sends it "
+        "(HX-Request: true): one request, answered with the result panel and HX-Push-Url.",
+        f"- Without script the app answered {posts('app')[0]:,} of {posts('app')[1]:,} invoke "
+        f"POSTs with 303 (then GET Location), with script {posts('script')[0]:,} of "
+        f"{posts('script')[1]:,}. Gateway calls during the comparison: "
+        f"{data.get('gateway_calls', 0):,} for {sum(r['good'] for r in runs):,} checked "
+        "invocations (wrk stops with up to c calls in flight).",
         "",
-        "| row | app (whole invocation) | floor (POST → 303 → GET) | forwarder | app vs "
-        "forwarder | floor vs forwarder | target | app | floor |",
-        "|---|---|---|---|---|---|---|---|---|",
-        f"| c=1 p50 | {three(1, 'p50', '{:.2f}', ' ms')} | +{spread(added('app'), '{:.2f}')} ms "
-        f"| +{spread(added('floor'), '{:.2f}')} ms | ≤ +1.5 ms | "
-        f"{mark(median(added('app')) <= 1.5)} | {mark(median(added('floor')) <= 1.5)} |",
+        "| row | script (one request) | without script (POST → 303 → GET) | floor (the same "
+        "split) | forwarder | script vs forwarder | without script vs floor | target | script | "
+        "without script |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| c=1 p50 | {four(1, 'p50', '{:.2f}', ' ms')} | +{spread(added('script'), '{:.2f}')} "
+        f"ms | +{spread(added('app'), '{:.2f}')} ms | ≤ +1.5 ms (script) | "
+        f"{mark(median(added('script')) <= 1.5)} | |",
     ]
     for c in (8, 32):
-        app, floor = ratio(c, "app"), ratio(c, "floor")
+        script, app = ratio(c, "script"), ratio(c, "app")
         lines.append(
-            f"| c={c} invocations/s | {three(c, 'rate', '{:,.0f}')} | "
-            f"{spread([x * 100 for x in app], '{:.0f}')} % | "
-            f"{spread([x * 100 for x in floor], '{:.0f}')} % | ≥ 70 % | "
-            f"{mark(median(app) >= 0.7)} | {mark(median(floor) >= 0.7)} |"
+            f"| c={c} invocations/s | {four(c, 'rate', '{:,.0f}')} | "
+            f"{spread([x * 100 for x in script], '{:.0f}')} % | "
+            f"{spread([x * 100 for x in app], '{:.0f}')} % | ≥ 70 %"
+            + (" · ≥ 60 % | " if c == 8 else " | ")
+            + f"{mark(median(script) >= 0.7)} | "
+            + (f"{mark(median(app) >= 0.6)} |" if c == 8 else " |")
         )
-    tails = {mine: ratio(32, mine, "p99") for mine in ("app", "floor")}
+    tails = {mine: ratio(32, mine, "p99") for mine in ("script", "app")}
     lines.append(
-        f"| c=32 p99 | {three(32, 'p99', '{:.1f}', ' ms')} | {spread(tails['app'], '{:.2f}')}× | "
-        f"{spread(tails['floor'], '{:.2f}')}× | ≤ 2× | {mark(median(tails['app']) <= 2)} | "
-        f"{mark(median(tails['floor']) <= 2)} |"
+        f"| c=32 p99 | {four(32, 'p99', '{:.1f}', ' ms')} | {spread(tails['script'], '{:.2f}')}× "
+        f"| {spread(tails['app'], '{:.2f}')}× | ≤ 2× (script) | "
+        f"{mark(median(tails['script']) <= 2)} | |"
     )
     lines.append(
         "| errors, all runs | "
         + " | ".join(f"{errors[t][0]} in {errors[t][1]:,}" for t in TARGETS)
-        + f" | | | 0 | {mark(errors['app'][0] == 0)} | "
-        f"{mark(errors['floor'][0] + errors['forwarder'][0] == 0)} |"
+        + f" | | | 0 | {mark(errors['script'][0] == 0)} | {mark(errors['app'][0] == 0)} |"
     )
     if slow:
         share, alone = (
@@ -195,27 +201,27 @@ def render(data):
             slow["app"]["rate"] / slow["alone"]["rate"],
         )
         lines.append(
-            f"| slow gateway (1 s per call, {slow['app']['c']} users, {plan['slow']} s) | "
+            f"| slow gateway (1 s per call, {slow['app']['c']} users, {plan['slow']} s) | | "
             f"{slow['app']['rate']:.1f}/s, p50 {slow['app']['p50']:,.0f} ms | | stand-in alone "
-            f"{slow['alone']['rate']:.1f}/s | {share:.0%} of the ideal {slow['ideal']:.0f}/s; "
-            f"{alone:.0%} of the stand-in alone | | ≥ 90 % of the ideal (the stand-in alone, "
-            f"same wrk run) | {mark(alone >= 0.9)} | |"
+            f"{slow['alone']['rate']:.1f}/s | | {share:.0%} of the ideal {slow['ideal']:.0f}/s; "
+            f"{alone:.0%} of the stand-in alone | ≥ 90 % of the ideal (the stand-in alone, "
+            f"same wrk run) | | {mark(alone >= 0.9)} |"
         )
     if mem:
         flat = mem["end"] - mem["half"]
         lines.append(
-            f"| worker RSS (recycling off, {mem['invocations']:,} invocations) | max "
+            f"| worker RSS (recycling off, {mem['invocations']:,} invocations) | | max "
             f"{peak:.1f} MB; {mem['after_warm']:.1f} MB after warm-up → {mem['end']:.1f} MB "
             f"at the end; second half {flat:+.1f} MB | | | | | ≤ 80 MB, flat (second half ≤ +1 "
-            f"MB) | {mark(peak <= 80 and flat <= 1.0)} | |"
+            f"MB) | | {mark(peak <= 80 and flat <= 1.0)} |"
         )
     lines += [
         "",
         "Every cell (median): invocations/s · p50 ms · p99 ms · CPU ms per invocation (master "
         "and workers, psutil).",
         "",
-        "| c | app | floor | forwarder |",
-        "|---|---|---|---|",
+        "| c | script | without script | floor | forwarder |",
+        "|---|---|---|---|---|",
     ]
     for c in sorted({r["c"] for r in runs}):
         row = [
@@ -234,34 +240,31 @@ def render(data):
     return "\n".join(lines) + "\n"
 
 
-def redirect_note(app_runs):
-    seen = sum(r["redirected"] for r in app_runs)
-    total = sum(r["good"] + r["errors"] for r in app_runs)
-    if seen == 0:
-        return "The app answered the invoke POST with 200 and the result page (no 303)."
-    return f"The app answered {seen:,} of {total:,} invoke POSTs with 303 (then GET Location)."
-
-
 def profile_section(profile):
-    app, fwd = profile.get("app", {}), profile.get("forwarder", {})
+    app = profile.get("app", {})
     if "areas" not in app:
         return ["", f"Profile: py-spy did not run ({app.get('error', 'no data')[-200:]!r})."]
     lines = [
         "",
         f"Where the time goes: py-spy record --gil (the thread holding the GIL, 100 Hz, all "
-        f"workers) during a c=8 run of its own, {app['samples']:,} app samples (and "
-        f"{app['bare']} with no Python frame, left out); ms = share × CPU per invocation "
-        "(psutil). Raw stacks (collapsed): "
-        "bench/out/profile-app.txt, profile-forwarder.txt.",
+        f"workers) during a c=8 run of its own per path, {app['samples']:,} samples without "
+        f"script (and {app['bare']} with no Python frame, left out); ms = share × CPU per "
+        "invocation (psutil). Raw stacks (collapsed): bench/out/profile-app.txt, "
+        "profile-script.txt, profile-forwarder.txt.",
         "",
-        "| area | app share | app ms/inv | forwarder ms/inv |",
-        "|---|---|---|---|",
+        "| area | without script: share | ms/inv | script ms/inv | forwarder ms/inv |",
+        "|---|---|---|---|---|",
     ]
-    for name in ORDER:
-        share = app["areas"][name]
-        theirs = fwd["areas"][name] * fwd["cpu_ms"] if "areas" in fwd else float("nan")
-        lines.append(f"| {name} | {share:.0%} | {share * app['cpu_ms']:.2f} | {theirs:.2f} |")
-    total = fwd.get("cpu_ms", float("nan"))
-    lines.append(f"| all (CPU per invocation) | 100 % | {app['cpu_ms']:.2f} | {total:.2f} |")
+
+    def ms(name, area):
+        found = profile.get(name, {})
+        return found["areas"][area] * found["cpu_ms"] if "areas" in found else float("nan")
+
+    paths = ("app", "script", "forwarder")
+    for area in ORDER:
+        mine = " | ".join(f"{ms(name, area):.2f}" for name in paths)
+        lines.append(f"| {area} | {app['areas'][area]:.0%} | {mine} |")
+    totals = " | ".join(f"{profile.get(n, {}).get('cpu_ms', float('nan')):.2f}" for n in paths)
+    lines.append(f"| all (CPU per invocation) | 100 % | {totals} |")
     top = "; ".join(f"{name} {share:.0%}" for name, share in app["top"])
-    return [*lines, "", f"Most samples of their own (app): {top}."]
+    return [*lines, "", f"Most samples of their own (without script): {top}."]

@@ -3,9 +3,10 @@
 On 127.0.0.1 it starts the gateway stand-in (bench/stub.py), the sandbox (sign-in and the
 function list), the app and the forwarder (bench/forwarder.py), both under gunicorn with the
 project's gunicorn.conf.py; signs USERS users in through the real sign-in flow; then measures
-with wrk (bench/load.lua, every answer checked): c=1/8/32, the two servers interleaved, REPS
-reps; a py-spy profile of each at c=8 (a separate run); the slow gateway (1 s per call, 64
-users); worker RSS over a long run with worker recycling off. Writes bench/RESULTS.md
+with wrk (bench/load.lua, every answer checked): c=1/8/32, the app with script (one request,
+as htmx sends it) and without (POST → 303 → GET), the floor and the forwarder interleaved, REPS
+reps; a py-spy profile of each path at c=8 (a run of its own); the slow gateway (1 s per call,
+64 users); worker RSS over a long run with worker recycling off. Writes bench/RESULTS.md
 (BENCH_QUICK=1: bench/out/RESULTS-quick.md) and raw data and profiles to bench/out/.
 Every process is started here and stopped by its pid; every load is bounded in time.
 """
@@ -25,7 +26,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
-from importlib import metadata
 from urllib.parse import urlencode
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
@@ -127,10 +127,9 @@ class Procs:
         if proc not in self.running:
             return
         self.running.remove(proc)
-        try:
+        children = []
+        with contextlib.suppress(psutil.NoSuchProcess):
             children = psutil.Process(proc.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            children = []
         if proc.poll() is None:
             # gunicorn's quick shutdown is SIGINT (SIGTERM waits for slow requests).
             proc.send_signal(signal.SIGINT if "gunicorn" in proc.args[0] else signal.SIGTERM)
@@ -268,11 +267,12 @@ def sign_in(app_url, user, function):
         return urlsplit(action).path, cookie or "", urlencode(fields)
 
 
-def wrk(url, c, seconds, lines, markers, timeout=10):
-    """One wrk run, c users each on its own connection; returns invocations/s, latency, errors."""
+def wrk(url, c, seconds, lines, markers, timeout=10, mode="page"):
+    """One wrk run, c users each on its own connection; returns invocations/s, latency, errors.
+    mode "script": the invoke POSTs as htmx sends them (one request per invocation)."""
     lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), "load.lua")
     argv = ["wrk", f"-t{c}", f"-c{c}", f"-d{seconds}s", "--timeout", f"{timeout}s", "-s", lua]
-    argv += [url, "--", lines, markers, str(c)]
+    argv += [url, "--", lines, markers, str(c), mode]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + timeout + 60)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH{")), None)
     if line is None:
@@ -335,8 +335,8 @@ class Bench:
         return server
 
     def measure(self, server, c, seconds, lines, markers, timeout=10, **labels):
-        cpu = server.cpu_s()
-        result = wrk(server.url, c, seconds, lines, markers, timeout)
+        cpu, mode = server.cpu_s(), "script" if labels.get("target") == "script" else "page"
+        result = wrk(server.url, c, seconds, lines, markers, timeout, mode)
         result["cpu_ms"] = (server.cpu_s() - cpu) * 1000 / max(1, result["good"])
         result.update(labels, server=labels.get("target", server.name))
         self.data["runs"].append(result)
@@ -355,6 +355,7 @@ class Bench:
 
         self.function, self.answer = ECHO, INVOCATION_ID
         self.markers = {"app": f"{APP_MARKER}|{INVOCATION_ID}"}
+        self.markers["script"] = self.markers["app"]
         self.markers |= {"forwarder": INVOCATION_ID, "floor": INVOCATION_ID}
         self.start_stub()
         self.start_sandbox()
@@ -370,6 +371,7 @@ class Bench:
         say(f"  signed {USERS} users in through the sandbox in {time.monotonic() - started:.1f} s")
         self.lines = {
             "app": self.file("app.txt", ["\t".join(s) for s in signed]),
+            "script": os.path.join(self.workdir, "app.txt"),
             "forwarder": self.file("forwarder.txt", [f"/forward\t{c}\t{b}" for _, c, b in signed]),
             "floor": self.file("floor.txt", [f"/forward/split\t{c}\t{b}" for _, c, b in signed]),
         }
@@ -379,7 +381,8 @@ class Bench:
 
     def compare(self):
         say(f"\n== Whole invocation vs the forwarder and the floor: c={CONCURRENCY} ==")
-        servers = {"app": self.app, "forwarder": self.forwarder, "floor": self.forwarder}
+        servers = {"script": self.app, "app": self.app}
+        servers |= {"forwarder": self.forwarder, "floor": self.forwarder}
 
         def run(name, c, seconds, **labels):
             lines, markers = self.lines[name], self.markers[name]
@@ -389,7 +392,7 @@ class Bench:
             run(name, 8, PLAN["warm"], phase="warm")
         calls = HTTP.get(self.stub + "/_count", timeout=10).json()["invocations"]
         for rep in range(PLAN["reps"]):
-            order = list(servers)[rep % 3 :] + list(servers)[: rep % 3]
+            order = list(servers)[rep % 4 :] + list(servers)[: rep % 4]
             for c in CONCURRENCY:
                 for name in order:
                     run(name, c, PLAN["run"], phase="compare", rep=rep)
@@ -401,7 +404,8 @@ class Bench:
     def profile(self):
         say(f"\n== py-spy profile at c=8, {PLAN['profile']} s each (runs of their own) ==")
         self.data["profile"] = {}
-        for name, server in (("app", self.app), ("forwarder", self.forwarder)):
+        for name in ("app", "script", "forwarder"):
+            server = self.forwarder if name == "forwarder" else self.app
             raw = os.path.join(OUT, f"profile-{name}.txt")
             with contextlib.suppress(FileNotFoundError):
                 os.remove(raw)
@@ -411,8 +415,9 @@ class Bench:
             argv += ["--format", "raw", "--output", raw]
             spy = self.procs.start(f"py-spy-{name}", argv)
             time.sleep(1.0)  # attached to the master and its workers
+            lines, markers = self.lines[name], self.markers[name]
             result = self.measure(
-                server, 8, PLAN["profile"], self.lines[name], self.markers[name], phase="profile"
+                server, 8, PLAN["profile"], lines, markers, phase="profile", target=name
             )
             with contextlib.suppress(subprocess.TimeoutExpired):
                 spy.wait(PLAN["profile"] + 30)
@@ -501,9 +506,8 @@ class Bench:
         with open(os.path.join(OUT, name + ".json"), "w") as file:
             json.dump(self.data, file, indent=1)
         text = report.render(self.data)
-        target = os.path.join(OUT, "RESULTS-quick.md") if QUICK else os.path.join(LIVE, "bench")
-        if not QUICK:
-            target = os.path.join(target, "RESULTS.md")
+        where = (OUT, "RESULTS-quick.md") if QUICK else (LIVE, "bench", "RESULTS.md")
+        target = os.path.join(*where)
         with open(target, "w") as file:
             file.write(text)
         say("\n" + text + f"\nWritten to {target}; raw data and profiles in {OUT}")
@@ -514,11 +518,6 @@ def machine(conf):
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as file:
         cpu = next((x.split(":", 1)[1].strip() for x in file if x.startswith("model name")), cpu)
 
-    def version(name):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            return metadata.version(name)
-        return "-"
-
     def command(*argv):
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
@@ -527,8 +526,6 @@ def machine(conf):
 
     head = command("git", "-C", LIVE, "rev-parse", "--short", "HEAD")
     dirty = command("git", "-C", LIVE, "status", "--porcelain", "--untracked-files=no")
-    packages = ("Flask", "Werkzeug", "Jinja2", "Flask-Session", "Flask-WTF", "requests")
-    packages += ("urllib3", "gunicorn", "psutil", "py-spy")
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cores": psutil.cpu_count(),
@@ -540,7 +537,6 @@ def machine(conf):
         "load": psutil.getloadavg(),
         "git": head + (" (uncommitted changes)" if dirty else ""),
         "wrk": command("wrk", "-v").split(" Copyright")[0],
-        "packages": {p: version(p) for p in packages},
         "conf": conf,
     }
 

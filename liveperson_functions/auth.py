@@ -1,53 +1,63 @@
 """Authentication strategies: a signed-in user's bearer, or an app's client-credentials token."""
 
+import asyncio
+import inspect
 import json
 import logging
 import threading
 import time
 import uuid
-from urllib.parse import quote
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from typing import Any
 
 import requests
 from joserfc import jws
 from joserfc.errors import JoseError
 
-from liveperson_functions.discovery import DiscoveryError
-
-from . import __version__
+from . import core
+from .discovery import Resolver
 from .errors import FaaSError
-from .errors import error_from_response
-from .transport import CONNECT_TIMEOUT
-from .transport import READ_TIMEOUT
+from .results import Call
+from .transport import Blocking
 from .transport import make_session
-from .transport import read_body
-from .transport import transport_error
+from .wire import USER_AGENT
+from .wire import PreparedRequest
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
-MAX_REFRESH_BUFFER = 300  # renew at most 5 minutes early...
-OPAQUE_TOKEN_LIFETIME = 60  # ...and keep a token whose expiry we cannot read only briefly
-FAILED_FETCH_BACKOFF = 10  # after a failed renewal, keep the old token this long before retrying
+MAX_REFRESH_BUFFER = core.MAX_REFRESH_BUFFER
+OPAQUE_TOKEN_LIFETIME = core.OPAQUE_TOKEN_LIFETIME
+FAILED_FETCH_BACKOFF = core.FAILED_FETCH_BACKOFF
+
+TokenSource = Callable[[], "str | None | Awaitable[str | None]"]
+Refresher = Callable[[], object]
 
 
 class UserBearer:
-    """Authenticate as the signed-in user with a token supplied by a callable; exceptions
-    raised by get_token/refresh propagate unchanged."""
+    """Authenticate as the signed-in user with a token supplied by a callable.
+
+    `get_token()` returns the user's current access token; `refresh()`, if given, renews it
+    after LivePerson refused it (the call is then replayed once). Either may be a coroutine
+    function when used with AsyncFunctionsClient. What they raise reaches your code unchanged.
+    """
 
     principal = "user"
 
-    def __init__(self, get_token, refresh=None):
+    def __init__(self, get_token: TokenSource, refresh: Refresher | None = None) -> None:
         self._get_token = get_token
         self._refresh_hook = refresh
 
-    def header(self):
+    def header(self) -> str:
         """Return the Authorization header value for the user's current token."""
-        token = self._get_token()
-        if not token:
-            raise FaaSError("No signed-in user access token is available.", kind="auth")
-        return f"Bearer {token}"
+        return _bearer(self._get_token())
 
-    def refresh(self, failed=None):
-        """Renew the user's token after a 401; return whether a replay could now succeed."""
+    def refresh(self, failed: str | None = None) -> bool:
+        """Renew the user's token after a refusal; return whether a replay could now succeed."""
         if self._refresh_hook is None:
             return False
         # Another caller may already have renewed the token that was rejected.
@@ -56,24 +66,43 @@ class UserBearer:
         self._refresh_hook()
         return True
 
+    async def aheader(self, http: "httpx.AsyncClient | None" = None) -> str:
+        """The async `header()`: `get_token` may be a coroutine function."""
+        return _bearer(await _maybe_await(self._get_token()))
+
+    async def arefresh(
+        self, failed: str | None = None, http: "httpx.AsyncClient | None" = None
+    ) -> bool:
+        """The async `refresh()`: `refresh` may be a coroutine function."""
+        if self._refresh_hook is None:
+            return False
+        if failed is not None and await self.aheader() != failed:
+            return True
+        await _maybe_await(self._refresh_hook())
+        return True
+
 
 class ClientCredentials:
-    """Authenticate as an app with Sentinel's client-credentials grant, caching the token."""
+    """Authenticate as an app with Sentinel's client-credentials grant, caching the token.
+
+    One token serves every thread (and task): it is fetched once however many ask, renewed
+    before it expires, and kept through a failed renewal while it is still valid.
+    """
 
     principal = "app"
 
     def __init__(
         self,
-        client_id,
-        client_secret,
-        resolver,
-        account_id,
+        client_id: str,
+        client_secret: str,
+        resolver: Resolver,
+        account_id: str,
         *,
-        session=None,
-        timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-        clock=time.time,
-        user_agent=f"functions-invoker/{__version__}",
-    ):
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (core.CONNECT_TIMEOUT, core.READ_TIMEOUT),
+        user_agent: str = USER_AGENT,
+        _clock: Callable[[], float] = time.time,
+    ) -> None:
         if not client_id or not client_secret:
             raise ValueError("client_id and client_secret are both required")
         self.client_id = client_id
@@ -84,115 +113,118 @@ class ClientCredentials:
         self.user_agent = user_agent
         self._owns_session = session is None
         self._session = session or make_session(pool_size=4)
-        self._clock = clock
+        self._clock = _clock
         # One lock around the fetch, so that concurrent callers fetch a token exactly once.
         self._lock = threading.Lock()
-        self._token = None
-        self._expires_at = 0.0
-        self._renew_at = 0.0
-        self._retry_at = 0.0
+        self._alock: asyncio.Lock | None = None
+        self._state = core.TokenState(_expiry)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ClientCredentials(client_id={self.client_id!r}, account_id={self.account_id!r})"
 
-    def credentials(self):
+    def credentials(self) -> tuple[str, str]:
         """Return `(client_id, client_secret)`, for probing Sentinel's token endpoint."""
         return self.client_id, self._client_secret
 
-    def close(self):
+    def close(self) -> None:
         """Close the connection pool this strategy created (a session passed in is left open)."""
         if self._owns_session:
             self._session.close()
 
-    def header(self):
+    def header(self) -> str:
         """Return `Bearer <app token>`, fetching a new token shortly before the old one expires."""
         with self._lock:
             now = self._clock()
-            fresh = now < self._renew_at
-            backing_off = now < min(self._retry_at, self._expires_at)
-            if self._token and (fresh or backing_off):
-                return f"Bearer {self._token}"
-            try:
-                self._fetch()
-            except FaaSError as exc:
-                if not self._token or now >= self._expires_at:
-                    raise
-                # Sentinel hiccups should not fail calls while the old token is still valid.
-                log.warning("App token renewal failed; using the current token: %s", exc)
-                self._retry_at = now + FAILED_FETCH_BACKOFF
-            return f"Bearer {self._token}"
+            token = self._state.current(now)
+            if token is None:
+                try:
+                    self._fetch()
+                except FaaSError as exc:
+                    if not self._state.keep_after_failure(now):
+                        raise
+                    # Sentinel hiccups should not fail calls while the old token is valid.
+                    log.warning("App token renewal failed; using the current token: %s", exc)
+            return f"Bearer {self._state.token}"
 
-    def refresh(self, failed=None):
+    def refresh(self, failed: str | None = None) -> bool:
         """Fetch a new token after a 401 (unless another caller already did); return True."""
         with self._lock:
-            if failed is None or failed == f"Bearer {self._token}":
+            if self._state.is_current(failed):
                 self._fetch()
         return True
 
-    def _fetch(self):
-        request_id = str(uuid.uuid4())
-        try:
-            base = self.resolver.base_url("sentinel")
-        except DiscoveryError as exc:
-            raise FaaSError(str(exc), kind="discovery") from exc
-        url = f"{base}/sentinel/api/account/{quote(self.account_id, safe='')}/app/token"
-        what = f"LivePerson's authorization server (Sentinel) at {base}"
-        try:
-            response = self._session.post(
-                url,
-                params={"v": "2.0"},
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self.client_id,
-                    "client_secret": self._client_secret,
-                },
-                headers={
-                    "Accept": "application/json",
-                    "User-Agent": self.user_agent,
-                    "X-Request-ID": request_id,
-                },
-                timeout=self.timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-            with response:
-                body = read_body(response, request_id=request_id)
-        except requests.RequestException as exc:
-            raise transport_error(
-                exc, what, posted=False, read_timeout=self.timeout[1], request_id=request_id
-            ) from exc
-        status = response.status_code
-        if status != 200:
-            detail = error_from_response(status, body, request_id)
-            raise FaaSError(
-                f"{what} refused to issue an app token for client {self.client_id!r}: "
-                f"{detail.message or f'HTTP {status}'} (HTTP {status}).",
-                kind="redirect" if 300 <= status < 400 else "auth",
-                status=status,
-                request_id=request_id,
-            )
-        try:
-            data = json.loads(body)
-            token = data["access_token"]
-            if not isinstance(token, str) or not token:
-                raise TypeError("access_token is not a string")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise FaaSError(
-                f"{what} answered without a usable access_token.",
-                kind="auth",
-                status=status,
-                request_id=request_id,
-            ) from exc
-        now = self._clock()
-        expires_at = _expiry(token, data.get("expires_in"), now)
-        lifetime = max(0.0, expires_at - now)
-        self._token = token
-        self._expires_at = expires_at
-        self._renew_at = expires_at - min(MAX_REFRESH_BUFFER, lifetime / 2)
-        self._retry_at = 0.0
+    async def aheader(self, http: "httpx.AsyncClient | None" = None) -> str:
+        """The async `header()`: the token is fetched with `http`, once for every task."""
+        async with self._async_lock():
+            now = self._clock()
+            token = self._state.current(now)
+            if token is None:
+                try:
+                    await self._afetch(http)
+                except FaaSError as exc:
+                    if not self._state.keep_after_failure(now):
+                        raise
+                    log.warning("App token renewal failed; using the current token: %s", exc)
+            return f"Bearer {self._state.token}"
+
+    async def arefresh(
+        self, failed: str | None = None, http: "httpx.AsyncClient | None" = None
+    ) -> bool:
+        """The async `refresh()`."""
+        async with self._async_lock():
+            if self._state.is_current(failed):
+                await self._afetch(http)
+        return True
+
+    def _async_lock(self) -> asyncio.Lock:
+        if self._alock is None:
+            self._alock = asyncio.Lock()
+        return self._alock
+
+    def _fetch(self) -> None:
+        self._state.store(*Blocking(self._session, resolver=self.resolver).run(self._steps()))
+
+    async def _afetch(self, http: "httpx.AsyncClient | None") -> None:
+        from .aio import Awaiting
+
+        if http is None:
+            raise FaaSError("An async app token fetch needs the client's httpx client.")
+        self._state.store(*await Awaiting(http, resolver=self.resolver).run(self._steps()))
+
+    def _steps(self) -> core.Steps[tuple[str, Any, float]]:
+        """Fetch a token from Sentinel: answer `(token, expires_in, now)`."""
+        call = Call("token", request_id=str(uuid.uuid4()))
+        _, base = yield from core.locate("sentinel", call)
+        url, params, form, headers = core.token_request(
+            base,
+            self.account_id,
+            self.client_id,
+            self._client_secret,
+            self.user_agent,
+            str(call.request_id),
+        )
+        request = PreparedRequest("POST", url, tuple(params.items()), headers)
+        what = core.sentinel_what(base)
+        status, _, body = yield from core.exchange(
+            request, None, self.timeout, what, call, core.DEFAULT_RETRIES, form=form
+        )
+        token, expires_in = core.read_token(
+            status, body, what=what, client_id=self.client_id, request_id=str(call.request_id)
+        )
+        return token, expires_in, self._clock()
 
 
-def peek(token):
+def _bearer(token: object) -> str:
+    if not token or not isinstance(token, str):
+        raise FaaSError("No signed-in user access token is available.", kind="auth")
+    return f"Bearer {token}"
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def peek(token: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return a JWT's `(header, claims)` without checking its signature; ({}, {}) if not a JWT.
 
     Only for timing and display: the token came straight from Sentinel over TLS.
@@ -202,10 +234,11 @@ def peek(token):
         found = compact.headers(), json.loads(compact.payload)
     except (JoseError, ValueError, TypeError, UnicodeError):
         return {}, {}  # not a JWT: an opaque token
-    return tuple(part if isinstance(part, dict) else {} for part in found)
+    header, claims = (part if isinstance(part, dict) else {} for part in found)
+    return header, claims
 
 
-def _expiry(token, expires_in, now):
+def _expiry(token: str, expires_in: Any, now: float) -> float:
     """Return when a token expires: its JWT `exp`, else `expires_in`, else a short default."""
     exp = peek(token)[1].get("exp")
     if isinstance(exp, int | float) and not isinstance(exp, bool):

@@ -260,13 +260,13 @@ FORBIDDEN = {
 INVOKING = ("invoke", "invoke_event")
 
 
-def explain_forbidden(operation, principal):
+def explain_forbidden(operation: str, principal: str) -> tuple[str, str]:
     """Return `(explanation, advice)` for a 403, naming the permission `operation` needs."""
     action = "invoke" if operation in INVOKING else "read"
     return FORBIDDEN[(principal if principal == "app" else "user", action)]
 
 
-def explain(status, code):
+def explain(status: int | None, code: str | None) -> tuple[str, str]:
     """Return `(explanation, advice)` for an HTTP status and platform error code."""
     # The official Node client leaves a trailing tab on some mapped codes; be lenient.
     code = code.strip() if isinstance(code, str) else None
@@ -281,6 +281,6 @@ def explain(status, code):
     return _GENERIC
 
 
-def explain_local(kind):
+def explain_local(kind: str) -> tuple[str, str]:
     """Return `(explanation, advice)` for a failure this client detected itself."""
     return LOCAL.get(kind, _GENERIC)

@@ -2,7 +2,11 @@
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
+from typing import NoReturn
+from typing import TypeVar
 
 import click
 
@@ -14,9 +18,37 @@ from .env import from_env
 from .errors import FaaSError
 from .errors import FaaSInputError
 from .errors import FaaSLambdaError
+from .variables import Resolver
+from .variables import VariableError
+from .variables import load_file
 
-EXIT_FUNCTION_FAILED = 1
-EXIT_ERROR = 2
+T = TypeVar("T")
+
+# Exit codes, documented in `--help` and the README.
+EXIT_FUNCTION_FAILED = 1  # the function ran and failed
+EXIT_ERROR = 2  # a usage error or a bad setting: nothing was sent
+EXIT_REFUSED = 3  # LivePerson refused, or no answer to a read: the function did not run
+EXIT_MAY_HAVE_RUN = 4  # an invocation was sent and no answer came: the function may have run
+EXIT_CODES = f"""\b
+Exit codes:
+  0  success
+  {EXIT_FUNCTION_FAILED}  the function ran and failed (HTTP 901, a function error code)
+  {EXIT_ERROR}  usage error or bad setting; nothing was sent
+  {EXIT_REFUSED}  refused by LivePerson (4xx/5xx) or no usable answer; the function did not run
+  {EXIT_MAY_HAVE_RUN}  sent, but no answer (timeout, broken connection, HTTP 504); it may have run
+With --json, results and errors go to stdout as JSON; an error is
+{{"error": {{"kind", "status", "code", "message", "request_id", "may_have_run", …}}}}."""
+
+
+def exit_code(error: Exception) -> int:
+    """Return the documented exit code for a failure."""
+    if isinstance(error, FaaSInputError):
+        return EXIT_ERROR
+    if isinstance(error, FaaSLambdaError):
+        return EXIT_FUNCTION_FAILED
+    if isinstance(error, FaaSError) and error.may_have_run:
+        return EXIT_MAY_HAVE_RUN
+    return EXIT_REFUSED
 
 
 def client_from_env(env=None, user_id=None):
@@ -31,9 +63,9 @@ def client_from_env(env=None, user_id=None):
 
 
 def _payload(_ctx, _param, value):
-    """Parse --payload as JSON, or `@file` (`@-` for stdin) holding JSON."""
+    """Read --payload's text: JSON, or `@file` (`@-` for stdin) holding JSON."""
     if value is None:
-        return {}
+        return "{}"
     source = value
     if value.startswith("@"):
         name = value[1:]
@@ -45,10 +77,21 @@ def _payload(_ctx, _param, value):
                     source = handle.read()
         except OSError as exc:
             raise click.BadParameter(f"cannot read {name}: {exc.strerror}") from exc
+    return source
+
+
+def _resolved(payload, headers, env):
+    """Fill {{variables}} from the --env file (and built-ins), then parse the payload as JSON."""
     try:
-        return json.loads(source)
+        resolver = load_file(env) if env else Resolver()
+        payload = resolver.json(payload).text
+        headers = [(name, resolver.text(value).text) for name, value in headers]
+    except VariableError as exc:
+        raise click.UsageError(f"nothing sent: {exc}") from exc
+    try:
+        return json.loads(payload), headers
     except ValueError as exc:
-        raise click.BadParameter(f"not valid JSON ({exc})") from exc
+        raise click.BadParameter(f"not valid JSON ({exc})", param_hint="--payload") from exc
 
 
 def _headers(_ctx, _param, values):
@@ -62,8 +105,18 @@ def _headers(_ctx, _param, values):
 
 
 _pretty = click.option("--pretty", is_flag=True, help="Readable text instead of JSON.")
+_as_json = click.option(
+    "--json", "as_json", is_flag=True, help="Results and errors as JSON on stdout (for scripts)."
+)
 _user_id = click.option(
     "--user-id", help="Id of the user whose LP_BEARER this is; sent as userId on every call."
+)
+
+
+_env = click.option(
+    "--env",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON file of variables filling {{name}} in the payload and header values.",
 )
 
 
@@ -80,34 +133,55 @@ def _invocation_options(command):
         click.option("--skill", help="Skill id the invocation is for."),
         click.option("--event-source", help="Event source / external system name."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds."),
+        _env,
         _user_id,
         _pretty,
+        _as_json,
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-@click.group(name="faas")
-@click.version_option(__version__, prog_name="functions-invoker")
+class Commands(click.Group):
+    """A command group whose usage errors are JSON on stdout when the command has --json."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["json"] = "--json" in args
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            if not ctx.meta.get("json"):
+                raise
+            _json({"error": _usage_error(exc.format_message())})
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(name="faas", cls=Commands, epilog=EXIT_CODES)
+@click.version_option(__version__, prog_name="liveperson-functions")
 def faas():
     """Invoke LivePerson Functions and inspect an account's functions.
 
     Configure with LP_ACCOUNT_ID, LP_CSDS_URL, LP_DOMAINS, LP_REGION, LP_PLATFORM,
     LP_INSECURE_HTTP and either LP_CLIENT_ID + LP_CLIENT_SECRET or LP_BEARER. Without
-    LP_ACCOUNT_ID it talks to the local sandbox (SANDBOX_URL).
+    LP_ACCOUNT_ID it talks to the local sandbox (SANDBOX_URL). HTTPS_PROXY, NO_PROXY,
+    REQUESTS_CA_BUNDLE and SSL_CERT_FILE are honoured, as by requests.
     """
 
 
 @faas.command()
 @click.argument("uuid")
 @_invocation_options
-def invoke(uuid, payload, headers, skill, event_source, timeout, user_id, pretty):
+def invoke(uuid, payload, headers, skill, event_source, timeout, env, user_id, pretty, as_json):
     """Invoke the function UUID and print its result."""
+    payload, headers = _resolved(payload, headers, env)
     options = {"headers": headers, "skill_id": skill, "event_source": event_source}
     options["timeout"] = timeout
-    outcome = _run(lambda client: client.invoke(uuid, payload, **options), user_id)
-    if not pretty:
+    outcome = _run(lambda client: client.invoke(uuid, payload, **options), user_id, as_json)
+    if as_json or not pretty:
         return _json(asdict(outcome))
     _table(
         [
@@ -129,12 +203,15 @@ def invoke(uuid, payload, headers, skill, event_source, timeout, user_id, pretty
 @faas.command("invoke-event")
 @click.argument("event")
 @_invocation_options
-def invoke_event(event, payload, headers, skill, event_source, timeout, user_id, pretty):
+def invoke_event(
+    event, payload, headers, skill, event_source, timeout, env, user_id, pretty, as_json
+):
     """Invoke every function implementing EVENT and print their results."""
+    payload, headers = _resolved(payload, headers, env)
     options = {"headers": headers, "skill_id": skill, "event_source": event_source}
     options["timeout"] = timeout
-    items = _run(lambda client: client.invoke_event(event, payload, **options), user_id)
-    if not pretty:
+    items = _run(lambda client: client.invoke_event(event, payload, **options), user_id, as_json)
+    if as_json or not pretty:
         return _json([asdict(item) for item in items])
     if not items:
         return click.echo(f"No function implements {event}.")
@@ -147,10 +224,13 @@ def invoke_event(event, payload, headers, skill, event_source, timeout, user_id,
 @click.option("--skill", help="Skill id to ask about.")
 @_user_id
 @_pretty
-def is_implemented(event, skill, user_id, pretty):
+@_as_json
+def is_implemented(event, skill, user_id, pretty, as_json):
     """Tell whether any function implements EVENT."""
-    implemented = _run(lambda client: client.is_implemented(event, skill_id=skill), user_id)
-    if not pretty:
+    implemented = _run(
+        lambda client: client.is_implemented(event, skill_id=skill), user_id, as_json
+    )
+    if as_json or not pretty:
         return _json({"event": event, "skill": skill, "implemented": implemented})
     scope = f" for skill {skill}" if skill else ""
     click.echo(f"{event}{scope} is {'' if implemented else 'not '}implemented.")
@@ -162,13 +242,15 @@ def is_implemented(event, skill, user_id, pretty):
 @click.option("--name", help="Only functions whose name contains this.")
 @_user_id
 @_pretty
-def list_functions(state, event, name, user_id, pretty):
+@_as_json
+def list_functions(state, event, name, user_id, pretty, as_json):
     """List the account's functions."""
     functions = _run(
         lambda client: client.list_functions(state=list(state) or None, event_id=event, name=name),
         user_id,
+        as_json,
     )
-    if not pretty:
+    if as_json or not pretty:
         return _json(functions)
     if not functions:
         return click.echo("No functions found.")
@@ -181,7 +263,8 @@ def list_functions(state, event, name, user_id, pretty):
 
 @faas.command()
 @_pretty
-def check(pretty):
+@_as_json
+def check(pretty, as_json):
     """Try the account's hosts, Sentinel's client authentication and app token; invoke nothing."""
     client = client_from_env()
     auth, resolver = client.auth, client.resolver
@@ -192,7 +275,7 @@ def check(pretty):
         findings.append(_app_token_finding(auth))
     finally:
         client.close()
-    if pretty:
+    if pretty and not as_json:
         for finding in findings:
             mark = {True: "✓", False: "✗", None: "i"}[finding.ok]
             click.echo(f"{mark} {finding.name}: {finding.detail}")
@@ -214,21 +297,33 @@ def _app_token_finding(auth):
     return Finding(name, True, "issued")
 
 
-def _run(operation, user_id=None):
+def _run(operation: Callable[[Any], T], user_id: str | None = None, as_json: bool = False) -> T:
     """Run a client call, turning failures into the documented exit codes and advice."""
     client = client_from_env(user_id=user_id)
     try:
         return operation(client)
     except FaaSInputError as exc:
-        raise click.UsageError(str(exc)) from exc
-    except FaaSLambdaError as exc:
-        _report(exc)
-        sys.exit(EXIT_FUNCTION_FAILED)
+        if not as_json:
+            raise click.UsageError(str(exc)) from exc
+        fail(exc, as_json)
     except FaaSError as exc:
-        _report(exc)
-        sys.exit(EXIT_ERROR)
+        fail(exc, as_json)
     finally:
         client.close()
+
+
+def fail(exc: FaaSError, as_json: bool) -> NoReturn:
+    """Report an error (JSON on stdout, or explained on stderr) and exit with its code."""
+    if as_json:
+        _json({"error": exc.as_dict()})
+    else:
+        _report(exc)
+    sys.exit(exit_code(exc))
+
+
+def _usage_error(message: str) -> dict[str, Any]:
+    """A usage error in the shape of FaaSError.as_dict()."""
+    return FaaSInputError(message).as_dict()
 
 
 def _report(exc):

@@ -5,18 +5,28 @@ import functools
 import ipaddress
 import threading
 import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
 
 from .breaker import CircuitOpen
+from .core import log_exchange
+from .errors import DiscoveryError as DiscoveryError  # where it has always been imported from
+from .results import Call
+from .transport import make_session
+from .wire import PreparedRequest
+
+if TYPE_CHECKING:
+    from .breaker import Breaker
 
 SERVICES = ("sentinel", "faasGW", "faasUI", "agentVep")
 REGION_NAMES = ("apac", "emea", "us", "alpha")
 
 # LivePerson's published hosts per region (developer docs, external-invocation pages).
 # The US V2 gateway is printed as a placeholder there, so `us` on V2 still asks CSDS.
-REGIONS = {
+REGIONS: dict[str, dict[str, dict[str, str]]] = {
     "v1": {
         "apac": {"faasGW": "sy.faasgw.liveperson.net", "sentinel": "sy.sentinel.liveperson.net"},
         "emea": {"faasGW": "lo.faasgw.liveperson.net", "sentinel": "lo.sentinel.liveperson.net"},
@@ -43,12 +53,8 @@ REGIONS = {
 }
 
 
-class DiscoveryError(Exception):
-    """A LivePerson service could not be located; the message says which and why."""
-
-
 @functools.lru_cache(maxsize=256)
-def is_loopback(host):
+def is_loopback(host: str) -> bool:
     """Tell whether a bare host name or address (no port) stays on this machine."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -58,12 +64,12 @@ def is_loopback(host):
         return False
 
 
-def host_of(domain):
+def host_of(domain: str) -> str:
     """Return the host part of a bare `host[:port]` domain."""
     return urlsplit(f"//{domain}").hostname or ""
 
 
-def parse_domains(text):
+def parse_domains(text: str | None) -> dict[str, str]:
     """Parse `sentinel=host[:port],faasGW=…` into a dict; raise ValueError on a bad entry."""
     domains = {}
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
@@ -80,17 +86,24 @@ class Resolver:
 
     def __init__(
         self,
-        account_id,
-        csds_url,
-        overrides=None,
-        insecure_http=False,
-        region=None,
-        platform=None,
-        ttl=600,
-        timeout=(5, 10),
-        http=None,
-        breaker=None,
-    ):
+        account_id: str,
+        csds_url: str,
+        overrides: Mapping[str, str] | None = None,
+        insecure_http: bool = False,
+        region: str | None = None,
+        platform: str | None = None,
+        ttl: float = 600,
+        timeout: tuple[float, float] = (5, 10),
+        http: requests.Session | None = None,
+        breaker: "Breaker | None" = None,
+    ) -> None:
+        """Find the hosts of `account_id` through CSDS at `csds_url` (cached for `ttl` s).
+
+        overrides: `{"faasGW": "host[:port]", …}` used instead of CSDS; region: apac, emea,
+        us or alpha, LivePerson's published hosts when CSDS cannot answer; insecure_http:
+        plain http, to loopback hosts only (the sandbox); http: the requests session to use
+        (by default one that honours HTTPS_PROXY and REQUESTS_CA_BUNDLE, as requests does).
+        """
         self.account_id = account_id
         self.csds_url = csds_url.rstrip("/")
         self.overrides = dict(overrides or {})
@@ -99,14 +112,13 @@ class Resolver:
         self.platform = platform
         self.ttl = ttl
         self.timeout = timeout
-        self.http = http or requests.Session()
-        self.http.trust_env = False
+        self.http = http or make_session(pool_size=2)
         self.breaker = breaker
-        self._cache = None
+        self._cache: dict[str, str] | None = None
         self._fetched_at = 0.0
         self._lock = threading.Lock()
 
-    def domain(self, service):
+    def domain(self, service: str) -> str:
         """Return the bare `host[:port]` of a service, from overrides, CSDS or the region."""
         if service in self.overrides:
             return self.overrides[service]
@@ -127,7 +139,7 @@ class Resolver:
             )
         return domains[service]
 
-    def base_url(self, service):
+    def base_url(self, service: str) -> str:
         """Return `scheme://host[:port]` for a service; plain http only to loopback hosts."""
         domain = self.domain(service)
         if not self.insecure_http:
@@ -139,7 +151,7 @@ class Resolver:
             )
         return f"http://{domain}"
 
-    def resolved(self):
+    def resolved(self) -> dict[str, str]:
         """Return every service domain known now, without raising; missing ones are omitted."""
         found = {}
         for service in SERVICES:
@@ -147,16 +159,16 @@ class Resolver:
                 found[service] = self.domain(service)
         return found
 
-    def _outcome(self, ok):
+    def _outcome(self, ok: bool) -> None:
         if self.breaker:
             (self.breaker.success if ok else self.breaker.failure)()
 
-    def _region_domain(self, service):
+    def _region_domain(self, service: str) -> str | None:
         if not self.region:
             return None
         return REGIONS.get(self.platform or "v1", {}).get(self.region, {}).get(service)
 
-    def _csds(self):
+    def _csds(self) -> dict[str, str]:
         with self._lock:
             if self._cache is not None and time.monotonic() - self._fetched_at < self.ttl:
                 return self._cache
@@ -169,6 +181,7 @@ class Resolver:
                         f"LivePerson's domain service (CSDS) failed repeatedly; it is asked "
                         f"again in {exc.retry_after} s."
                     ) from exc
+            started, sent = time.perf_counter(), PreparedRequest("GET", url)
             try:
                 response = self.http.get(
                     url,
@@ -178,11 +191,13 @@ class Resolver:
                     headers={"Accept": "application/json"},
                 )
             except requests.RequestException as exc:
+                log_exchange(sent, None, started, Call("csds"))
                 self._outcome(ok=False)
                 raise DiscoveryError(
                     f"LivePerson's domain service (CSDS) at {self.csds_url} could not be "
                     f"reached ({type(exc).__name__}); check LP_CSDS_URL or try again later."
                 ) from exc
+            log_exchange(sent, response.status_code, started, Call("csds"))
             self._outcome(ok=response.status_code < 500)
             if response.status_code != 200:
                 raise DiscoveryError(
@@ -191,7 +206,9 @@ class Resolver:
                 )
             try:
                 entries = response.json()["baseURIs"]
-                domains = {e["service"]: e["baseURI"] for e in entries if e.get("baseURI")}
+                domains = {
+                    str(e["service"]): str(e["baseURI"]) for e in entries if e.get("baseURI")
+                }
             except (ValueError, KeyError, TypeError) as exc:
                 raise DiscoveryError(
                     "LivePerson's domain service (CSDS) sent an answer that is not the "

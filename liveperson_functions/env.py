@@ -1,6 +1,11 @@
 """The LP_* environment variables: parsed here once, for `from_env()`, the CLI and the web app."""
 
 import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
+
+import requests
 
 from .auth import ClientCredentials
 from .auth import UserBearer
@@ -12,6 +17,9 @@ from .errors import FaaSInputError
 from .inputs import PLATFORMS
 from .transport import make_session
 
+if TYPE_CHECKING:
+    from .aio import AsyncFunctionsClient
+
 DEFAULT_CSDS_URL = "https://api.liveperson.net"
 # The local sandbox (`python -m sandbox`): its account, address and M2M app.
 SANDBOX_ACCOUNT = "12345678"
@@ -20,7 +28,7 @@ SANDBOX_APP = ("sandbox-m2m", "sandbox-m2m-secret")
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 
-def parse_flag(name, value, default="0"):
+def parse_flag(name: str, value: object, default: str = "0") -> bool:
     """Read a yes/no variable; raise FaaSInputError naming it when it is neither."""
     text = str(default if value is None else value).strip().lower()
     if text not in TRUE | FALSE:
@@ -30,7 +38,7 @@ def parse_flag(name, value, default="0"):
     return text in TRUE
 
 
-def parse_region(value):
+def parse_region(value: str | None) -> str | None:
     """Read LP_REGION: one of LivePerson's regions, or None."""
     region = (value or "").strip() or None
     if region not in (None, *REGION_NAMES):
@@ -40,7 +48,7 @@ def parse_region(value):
     return region
 
 
-def parse_platform(value):
+def parse_platform(value: str | None) -> str | None:
     """Read LP_PLATFORM: v1, v2, or None to tell from the gateway's host name."""
     platform = (value or "").strip().lower() or None
     if platform not in (None, *PLATFORMS):
@@ -48,7 +56,7 @@ def parse_platform(value):
     return platform
 
 
-def parse_lp_domains(value):
+def parse_lp_domains(value: str | None) -> dict[str, str]:
     """Read LP_DOMAINS: `sentinel=host[:port],faasGW=…`."""
     try:
         return parse_domains(value)
@@ -59,14 +67,72 @@ def parse_lp_domains(value):
         ) from None
 
 
-def from_env(env=None, **options):
+def from_env(
+    env: Mapping[str, str] | None = None,
+    *,
+    verify: bool | str | None = None,
+    proxies: Mapping[str, str] | None = None,
+    trust_env: bool = True,
+    **options: Any,
+) -> FunctionsClient:
     """Build a FunctionsClient from LP_* variables, or for the local sandbox without them.
 
     LP_ACCOUNT_ID, LP_CSDS_URL, LP_DOMAINS, LP_REGION, LP_PLATFORM, LP_INSECURE_HTTP, and
     either LP_CLIENT_ID + LP_CLIENT_SECRET (an app) or LP_BEARER (a user's token). Without
-    LP_ACCOUNT_ID it talks to the sandbox at SANDBOX_URL. `options` go to FunctionsClient.
-    Close the client when done: it owns one connection pool for every service.
+    LP_ACCOUNT_ID it talks to the sandbox at SANDBOX_URL. `verify`, `proxies` and `trust_env`
+    apply to every call (CSDS and Sentinel too); `options` go to FunctionsClient. Close the
+    client when done: it owns one connection pool for every service.
     """
+    # One session for CSDS, Sentinel and the gateway, closed with the client.
+    session = make_session(trust_env=trust_env, verify=verify, proxies=proxies)
+    try:
+        account, resolver, auth, platform = _parts(env, session)
+        client = FunctionsClient(
+            account, auth, resolver, platform=platform, session=session, **options
+        )
+    except Exception:
+        session.close()
+        raise
+    client._owns_session = True  # the pool was made here for this client alone
+    return client
+
+
+def async_from_env(
+    env: Mapping[str, str] | None = None,
+    *,
+    verify: bool | str | None = None,
+    proxies: Mapping[str, str] | None = None,
+    trust_env: bool = True,
+    **options: Any,
+) -> "AsyncFunctionsClient":
+    """Build an AsyncFunctionsClient as `from_env` builds a FunctionsClient (needs httpx)."""
+    from .aio import AsyncFunctionsClient
+
+    # CSDS is asked through requests (rarely: cached for 10 minutes), the rest through httpx.
+    session = make_session(pool_size=2, trust_env=trust_env, verify=verify, proxies=proxies)
+    try:
+        account, resolver, auth, platform = _parts(env, session)
+        client = AsyncFunctionsClient(
+            account,
+            auth,
+            resolver,
+            platform=platform,
+            verify=verify,
+            proxies=proxies,
+            trust_env=trust_env,
+            **options,
+        )
+    except Exception:
+        session.close()
+        raise
+    client.on_close(session.close)
+    return client
+
+
+def _parts(
+    env: Mapping[str, str] | None, session: requests.Session
+) -> tuple[str, Resolver, UserBearer | ClientCredentials, str | None]:
+    """Read the LP_* variables: the account, its resolver, the auth and the platform."""
     env = os.environ if env is None else env
     account = (env.get("LP_ACCOUNT_ID") or "").strip()
     domains = parse_lp_domains(env.get("LP_DOMAINS"))
@@ -79,33 +145,24 @@ def from_env(env=None, **options):
         csds_url = env.get("LP_CSDS_URL") or DEFAULT_CSDS_URL
         insecure = parse_flag("LP_INSECURE_HTTP", env.get("LP_INSECURE_HTTP"))
         region = parse_region(env.get("LP_REGION"))
-        credentials = (env.get("LP_CLIENT_ID"), env.get("LP_CLIENT_SECRET"))
+        credentials = (env.get("LP_CLIENT_ID") or "", env.get("LP_CLIENT_SECRET") or "")
         if not bearer and not all(credentials):
             raise FaaSInputError(
                 "Set LP_CLIENT_ID and LP_CLIENT_SECRET (an M2M app installed on the "
                 "account) or LP_BEARER (a user's access token)."
             )
-    # One session for CSDS, Sentinel and the gateway, closed with the client.
-    session = make_session()
-    try:
-        resolver = Resolver(
-            account,
-            csds_url,
-            overrides=domains,
-            insecure_http=insecure,
-            region=region,
-            platform=platform,
-            http=session,
-        )
-        if bearer:
-            auth = UserBearer(lambda: bearer)
-        else:
-            auth = ClientCredentials(*credentials, resolver, account, session=session)
-        client = FunctionsClient(
-            account, auth, resolver, platform=platform, session=session, **options
-        )
-    except Exception:
-        session.close()
-        raise
-    client._owns_session = True  # the pool was made here for this client alone
-    return client
+    resolver = Resolver(
+        account,
+        csds_url,
+        overrides=domains,
+        insecure_http=insecure,
+        region=region,
+        platform=platform,
+        http=session,
+    )
+    auth: UserBearer | ClientCredentials
+    if bearer:
+        auth = UserBearer(lambda: bearer)
+    else:
+        auth = ClientCredentials(*credentials, resolver, account, session=session)
+    return account, resolver, auth, platform

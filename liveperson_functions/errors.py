@@ -2,7 +2,9 @@
 
 import json
 import re
+from typing import Any
 
+from .catalogue import LOCAL as LOCAL_KINDS
 from .catalogue import explain
 from .catalogue import explain_local
 
@@ -26,57 +28,90 @@ _SECRETS = re.compile(r"(?i)\b(bearer|dpop)\s+[\w.~+/=-]{16,}|eyJ[\w-]+\.[\w-]+\
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+class DiscoveryError(Exception):
+    """A LivePerson service could not be located; the message says which and why."""
+
+
 class FaaSError(Exception):
-    """The root of every error this client raises; `kind` names what failed."""
+    """The root of every error this client raises; `kind` names what failed.
+
+    `may_have_run` is True only when an invocation was sent and no answer came back (a read
+    timeout, a connection broken after sending, a gateway timeout): the function may have run.
+    """
+
+    kind: str
+    status: int | None
+    request_id: str | None
+    explanation: str
+    advice: str
+    may_have_run: bool
 
     def __init__(
         self,
-        message,
+        message: str,
         *,
-        kind=None,
-        status=None,
-        request_id=None,
-        explanation=None,
-        advice=None,
-    ):
+        kind: str = "error",
+        status: int | None = None,
+        request_id: str | None = None,
+        explanation: str | None = None,
+        advice: str | None = None,
+        may_have_run: bool = False,
+    ) -> None:
         super().__init__(message)
-        self.message = message
+        self.message: str | None = message
         self.kind = kind
         self.status = status
         self.request_id = request_id
-        default = explain_local(kind) if kind else explain(status, None)
+        self.may_have_run = may_have_run
+        default = explain_local(kind) if kind in LOCAL_KINDS else explain(status, None)
         self.explanation = explanation or default[0]
         self.advice = advice or default[1]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the error as JSON-ready data: kind, status, code, message, request id…"""
+        return {
+            "kind": self.kind,
+            "status": self.status,
+            "code": getattr(self, "code", None),
+            "message": self.message,
+            "request_id": self.request_id,
+            "may_have_run": self.may_have_run,
+            "explanation": self.explanation,
+            "advice": self.advice,
+        }
 
 
 class FaaSInputError(FaaSError, ValueError):
     """An argument or setting is not valid; nothing was sent."""
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         super().__init__(message, kind="bad-input")
 
 
-class FaaSConnectionError(FaaSError):
+class FaaSConnectionError(FaaSError, ConnectionError):
     """No connection could be opened (nothing was sent), or it broke during the call."""
 
 
-class FaaSTimeout(FaaSError):
+class FaaSTimeout(FaaSError, TimeoutError):
     """LivePerson did not answer within the read timeout."""
 
 
 class FaaSDetailedError(FaaSError):
     """The platform rejected the call with an HTTP error status (and usually an error code)."""
 
+    kind_name = "refused"
+    status: int
+
     def __init__(
         self,
-        status,
-        code,
-        message,
-        request_id=None,
+        status: int,
+        code: str | None,
+        message: str | None,
+        request_id: str | None = None,
         *,
-        error_logs=None,
-        retry_after=None,
-    ):
+        error_logs: list[dict[str, Any]] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         self.code = code
         self.error_logs = list(error_logs or [])
         self.retry_after = retry_after
@@ -84,6 +119,7 @@ class FaaSDetailedError(FaaSError):
         label = f"HTTP {status}" + (f" {code}" if code else "")
         super().__init__(
             f"{label}: {message}" if message else label,
+            kind=self.kind_name,
             status=status,
             request_id=request_id,
             explanation=explanation,
@@ -95,8 +131,10 @@ class FaaSDetailedError(FaaSError):
 class FaaSLambdaError(FaaSDetailedError):
     """The function ran and failed (HTTP 901 or a handler / function error code)."""
 
+    kind_name = "function-failed"
 
-def sanitize(text, limit=_MESSAGE_CHARS):
+
+def sanitize(text: object, limit: int = _MESSAGE_CHARS) -> str:
     """Make server-supplied text safe to show: no tokens, no control characters, bounded."""
     text = _SECRETS.sub("[redacted]", str(text))
     text = _CONTROL.sub(" ", text)
@@ -104,7 +142,7 @@ def sanitize(text, limit=_MESSAGE_CHARS):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def excerpt(body):
+def excerpt(body: bytes | str) -> str:
     """Return a short, safe excerpt of a non-JSON (often HTML) response body."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
     if text.lstrip().startswith("<"):
@@ -113,7 +151,7 @@ def excerpt(body):
     return sanitize(text, _EXCERPT_CHARS)
 
 
-def is_function_failure(status, code):
+def is_function_failure(status: int, code: str | None) -> bool:
     """Tell whether a status/code pair means the function itself failed."""
     if status == FUNCTION_FAILED_STATUS:
         return True
@@ -121,15 +159,21 @@ def is_function_failure(status, code):
     return code.startswith(HANDLER_PREFIX) or code in V2_FUNCTION_CODES
 
 
-def error_from_response(status, body, request_id=None, retry_after=None):
+def error_from_response(
+    status: int,
+    body: bytes | str | None,
+    request_id: str | None = None,
+    retry_after: str | None = None,
+) -> FaaSDetailedError:
     """Build the right FaaSDetailedError (or FaaSLambdaError) from an error response."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
     try:
         data = json.loads(text)
     except ValueError:
         data = None
-    code = message = None
-    logs = []
+    code: str | None = None
+    message: Any = None
+    logs: list[dict[str, Any]] = []
     if isinstance(data, dict):
         if isinstance(data.get("errorCode"), str):  # V1: {errorCode, errorMsg, errorLogs?}
             code, message = data["errorCode"], data.get("errorMsg")
@@ -162,7 +206,7 @@ def error_from_response(status, body, request_id=None, retry_after=None):
     )
 
 
-def parse_retry_after(value):
+def parse_retry_after(value: object) -> int | None:
     """Return a Retry-After header's delay in seconds, or None if absent or a date."""
     try:
         return max(0, int(str(value).strip())) if value is not None else None
@@ -170,7 +214,7 @@ def parse_retry_after(value):
         return None
 
 
-def _clean_log(entry):
+def _clean_log(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         key: sanitize(value) if isinstance(value, str) else value for key, value in entry.items()
     }

@@ -2,6 +2,8 @@
 
 import logging
 import time
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
@@ -19,7 +21,7 @@ class Invocation:
     duration_ms: float
     request_id: str
     domain: str
-    logs: list = field(default_factory=list)
+    logs: list[Any] = field(default_factory=list)
     content_type: str | None = None  # the gateway's Content-Type header
 
 
@@ -62,15 +64,25 @@ class Call:
     from_cache: bool = False
     content_type: str | None = None
 
-    def elapsed_ms(self):
+    def elapsed_ms(self) -> float:
         return round((time.perf_counter() - self.started) * 1000, 3)
 
 
+Metrics = Callable[[CallMetric], object]
+
+
 @contextmanager
-def measure(metrics, account, operation, *, uuid=None, event=None):
+def measure(
+    metrics: Metrics | None,
+    account: str,
+    operation: str,
+    *,
+    uuid: str | None = None,
+    event: str | None = None,
+) -> Iterator[Call]:
     """Time a call and report it to the metrics hook, whether it succeeds or fails."""
     call = Call(operation)
-    error = None
+    error: str | None = None
     try:
         yield call
     except BaseException as exc:

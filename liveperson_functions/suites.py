@@ -32,19 +32,19 @@ class Case:
     kind: str  # "function" or "event"
     target: str
     payload: Any = field(default_factory=dict)
-    headers: dict = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
     skill_id: str | None = None
     event_source: str | None = None
     outcome: str | None = None
     status: int | None = None
-    checks: tuple = ()
+    checks: tuple[Any, ...] = ()
     max_duration_ms: float | None = None
 
 
 @dataclass(frozen=True)
 class Suite:
     name: str
-    cases: tuple
+    cases: tuple[Case, ...]
 
 
 @dataclass
@@ -57,7 +57,7 @@ class Result:
     body: Any
     duration_ms: float
     request_id: str | None = None
-    failures: list = field(default_factory=list)
+    failures: list[tuple[str, Any, Any, str]] = field(default_factory=list)
 
     @property
     def passed(self):

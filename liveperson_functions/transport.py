@@ -1,243 +1,226 @@
-"""HTTP plumbing: a pooled session, the retry policy, one call sent, bounded reads, errors."""
+"""The sync transport on requests: a pooled session, the core's effects performed, bounded reads.
 
-import random
+Every rule (what an answer means, when to retry or renew) is in `core`; this module only
+moves bytes and names what failed on the network.
+"""
+
+import os
+import time
+from collections.abc import Mapping
 from http.cookiejar import DefaultCookiePolicy
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Protocol
+from typing import TypeVar
+from typing import cast
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 from requests.exceptions import ConnectTimeout
+from requests.exceptions import ProxyError
 from requests.exceptions import SSLError
 from requests.exceptions import Timeout
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import ReadTimeoutError
-from urllib3.util.retry import Retry
 
-from .catalogue import explain_forbidden
-from .errors import FaaSConnectionError
-from .errors import FaaSError
-from .errors import FaaSTimeout
-from .errors import error_from_response
-from .errors import sanitize
+from . import core
+from .core import CONNECT_TIMEOUT  # noqa: F401  (re-exported for the app and bench)
+from .core import INVOKE_READ_TIMEOUT  # noqa: F401
+from .core import MAX_BODY_BYTES
+from .core import READ_TIMEOUT  # noqa: F401
+from .wire import PreparedRequest
 
-CONNECT_TIMEOUT = 5
-INVOKE_READ_TIMEOUT = 35  # functions may run 30 s; leave room for the platform's overhead
-READ_TIMEOUT = 10
-MAX_BODY_BYTES = 5 * 1024 * 1024
+if TYPE_CHECKING:
+    from .discovery import Resolver
+
+R = TypeVar("R")
+
 POOL_SIZE = 32
-ATTEMPTS = 3
-BACKOFF_FACTOR = 0.25
-BACKOFF_JITTER = 0.25
-RETRY_AFTER_CAP = 10
-# LivePerson's error-codes page calls 500, 502 and 504 possibly temporary. Only GETs are
-# retried on a status: a POST that reached the gateway may have run the function.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CHUNK = 64 * 1024
 
 
-class JitteredRetry(Retry):
-    """A urllib3 Retry that waits a jittered backoff before every retry, the first included."""
+class Auth(Protocol):
+    """What a client needs of an authentication strategy (UserBearer, ClientCredentials)."""
 
-    def get_backoff_time(self):
-        """Return `factor * 2**(n-1) + jitter` for the n-th retry, capped at `backoff_max`."""
-        retries = len(self.history)
-        if retries == 0:
-            return 0
-        delay = self.backoff_factor * 2 ** (retries - 1) + random.uniform(0, self.backoff_jitter)
-        return min(self.backoff_max, delay)
+    principal: str
+
+    def header(self) -> str: ...
+
+    def refresh(self, failed: str | None = None) -> bool: ...
 
 
-def retry_policy():
-    """Return the policy: connect errors retried for every method, statuses only for GETs."""
-    # Read errors are never retried: once a POST reached the server the function may have
-    # run, and a second attempt could run it twice. urllib3 checks `allowed_methods` for
-    # status and read retries but not for connect errors, which is exactly that split.
-    # A refused connection is tried once more at most: a down gateway fails fast.
-    return JitteredRetry(
-        total=ATTEMPTS - 1,
-        connect=1,
-        read=False,
-        status=ATTEMPTS - 1,
-        other=0,
-        redirect=0,
-        allowed_methods=frozenset({"GET"}),
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=BACKOFF_FACTOR,
-        backoff_jitter=BACKOFF_JITTER,
-        backoff_max=RETRY_AFTER_CAP,
-        retry_after_max=RETRY_AFTER_CAP,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-        raise_on_redirect=False,
-    )
+class _NoNetrc(AuthBase):
+    """Leaves a request as it is: with a session auth set, requests never reads ~/.netrc."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
 
 
-def make_session(pool_size=POOL_SIZE):
-    """Return a keep-alive session with the retry policy, ignoring proxy environment variables."""
-    session = requests.Session()
-    # Scanning the environment for proxies costs ~0.35 ms per call, and .netrc must never
-    # add credentials to our requests.
-    session.trust_env = False
+class Session(requests.Session):
+    """A requests session whose own `verify` and `proxies` win over the environment's (plain
+    requests lets REQUESTS_CA_BUNDLE and HTTPS_PROXY override them), and that also reads
+    SSL_CERT_FILE (as httpx and OpenSSL do) when it trusts the environment."""
+
+    explicit_verify: bool | str | None = None
+    explicit_proxies: Mapping[str, str] = {}
+
+    def merge_environment_settings(
+        self,
+        url: str | bytes | None,
+        proxies: Any,
+        stream: Any,
+        verify: Any,
+        cert: Any,
+    ) -> Any:
+        if verify is None and self.explicit_verify is not None:
+            verify = self.explicit_verify
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        settings["proxies"].update(self.explicit_proxies)
+        if settings["verify"] is True and self.trust_env and os.environ.get("SSL_CERT_FILE"):
+            settings["verify"] = os.environ["SSL_CERT_FILE"]
+        return settings
+
+
+def make_session(
+    pool_size: int = POOL_SIZE,
+    *,
+    trust_env: bool = True,
+    verify: bool | str | None = None,
+    proxies: Mapping[str, str] | None = None,
+) -> Session:
+    """Return a keep-alive session for the clients.
+
+    `trust_env` honours HTTPS_PROXY, HTTP_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE and
+    SSL_CERT_FILE as requests does (never ~/.netrc); `verify` is False, True or a CA bundle
+    path, and wins over the environment; `proxies` maps a scheme to a proxy URL.
+    """
+    session = Session()
+    session.trust_env = trust_env
+    session.auth = _NoNetrc()
+    session.explicit_verify = verify
+    session.explicit_proxies = dict(proxies or {})
     # A client may serve many users; a cookie set for one must never ride along for another.
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=retry_policy())
+    # No urllib3 retries: the client retries by core.Retries, the same rule as the async one.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
 
 
-def read_body(response, limit=MAX_BODY_BYTES, request_id=None):
+def read_body(
+    response: requests.Response, limit: int = MAX_BODY_BYTES, request_id: str | None = None
+) -> bytes:
     """Read a streamed response body, stopping with a FaaSError once it passes `limit` bytes."""
-    try:
-        declared = int(response.headers.get("Content-Length", ""))
-    except ValueError:
-        declared = None
-    if declared is not None and declared > limit:
+    if core.declared_too_large(response.headers, limit):
         response.close()
-        raise _too_large(response, limit, request_id)
+        raise core.too_large(response.url, response.status_code, limit, request_id)
     chunks, size = [], 0
     # iter_content decodes gzip, so this also bounds what a compressed body expands to.
     for chunk in response.iter_content(_CHUNK):
         size += len(chunk)
         if size > limit:
             response.close()
-            raise _too_large(response, limit, request_id)
+            raise core.too_large(response.url, response.status_code, limit, request_id)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def send(session, auth, request, timeouts, call, service):
-    """Send one call (replaying it once with a renewed token after a refusal that may mean a
-    dead token) and return `(status, body bytes)`."""
-    where = urlsplit(request.url)
-    what = f"LivePerson Functions ({service}) at {where.scheme}://{where.netloc}"
-    authorization = auth.header()
-    response, raw = _exchange(session, request, authorization, timeouts, what, call)
-    if may_be_dead_token(response.status_code, service, request, auth) and auth.refresh(
-        failed=authorization
-    ):
-        response, raw = _exchange(session, request, auth.header(), timeouts, what, call)
-    status = call.status = response.status_code
-    call.content_type = response.headers.get("Content-Type")
-    if 300 <= status < 400:
-        location = urlsplit(response.headers.get("Location", ""))
-        target = sanitize(f"{location.scheme}://{location.netloc}{location.path}", 120)
-        raise FaaSError(
-            f"{what} answered HTTP {status}, a redirect to {target}; redirects are not followed.",
-            kind="redirect",
-            status=status,
-            request_id=call.request_id,
-        )
-    if not 200 <= status < 300:
-        error = error_from_response(
-            status, raw, call.request_id, response.headers.get("Retry-After")
-        )
-        if status == 403:
-            # The platform's 403 body names no permission; the operation tells which.
-            principal = getattr(auth, "principal", "user")
-            error.explanation, error.advice = explain_forbidden(call.operation, principal)
-        raise error
-    return status, raw
+class Blocking:
+    """Runs the core's steps with blocking I/O: requests for HTTP, the resolver, the auth."""
+
+    def __init__(
+        self,
+        session: requests.Session | None,
+        auth: Auth | None = None,
+        resolver: "Resolver | None" = None,
+    ) -> None:
+        self.session = session
+        self.auth = auth
+        self.resolver = resolver
+
+    def run(self, steps: core.Steps[R]) -> R:
+        """Drive `steps` to its end: perform each effect, send back its result or error."""
+        value: Any = None
+        error: Exception | None = None
+        while True:
+            try:
+                effect = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as done:
+                return cast(R, done.value)
+            try:
+                value, error = self.perform(effect), None
+            except Exception as exc:  # the step decides; what it does not catch reaches you
+                value, error = None, exc
+
+    def perform(self, effect: object) -> Any:
+        if isinstance(effect, core.Attempt):
+            assert self.session is not None
+            return attempt(self.session, effect)
+        if isinstance(effect, core.Pause):
+            return time.sleep(effect.seconds)
+        if isinstance(effect, core.Locate):
+            assert self.resolver is not None
+            return self.resolver.domain(effect.service), self.resolver.base_url(effect.service)
+        assert self.auth is not None
+        if isinstance(effect, core.Authorize):
+            return self.auth.header()
+        if isinstance(effect, core.Renew):
+            return self.auth.refresh(failed=effect.failed)
+        raise TypeError(f"not an effect: {effect!r}")
 
 
-def may_be_dead_token(status, service, request, auth):
-    """Tell whether a refusal may mean an expired or revoked token rather than a permission.
-
-    The gateway answers a dead bearer with 401, which never ran anything. faasUI answers it
-    with 403 (LivePerson's Node client tests: "403 for a wrong bearer"), the same as for a
-    missing permission, so a user's read gets one renewed token before 403 is believed. An
-    app token's 403 at faasUI is by design (lists need a user), so it is not renewed for it.
-    """
-    if status == 401:
-        return True
-    user = getattr(auth, "principal", "user") == "user"
-    return status == 403 and service == "faasUI" and request.method == "GET" and user
-
-
-def _exchange(session, request, authorization, timeouts, what, call):
-    """Make one HTTP request (urllib3 may retry it per the policy) and read it, bounded."""
+def attempt(session: requests.Session, effect: core.Attempt) -> tuple[int, Any, bytes]:
+    """Make one HTTP request and read its answer, bounded; a failure is a NetworkFailure."""
+    request = effect.request
+    headers = dict(request.headers)
+    if effect.authorization is not None:
+        headers["Authorization"] = effect.authorization
     try:
         response = session.request(
             request.method,
             request.url,
             params=list(request.params),
-            data=request.body(),
-            headers={**request.headers, "Authorization": authorization},
-            timeout=timeouts,
+            data=effect.form if effect.form is not None else request.body(),
+            headers=headers,
+            timeout=effect.timeouts,
             allow_redirects=False,
             stream=True,
         )
         with response:
-            if 300 <= response.status_code < 400:
-                return response, b""
-            return response, read_body(response, request_id=call.request_id)
+            redirected = 300 <= response.status_code < 400
+            raw = b"" if redirected else read_body(response, request_id=_request_id(request))
     except requests.RequestException as exc:
-        raise transport_error(
-            exc,
-            what,
-            posted=request.method == "POST",
-            read_timeout=timeouts[1],
-            request_id=call.request_id,
-        ) from exc
+        raise core.NetworkFailure(stage_of(exc), type(exc).__name__) from exc
+    return response.status_code, response.headers, raw
 
 
-def never_connected(exc):
-    """Tell whether a requests exception proves no connection was opened (nothing was sent)."""
+def _request_id(request: PreparedRequest) -> str | None:
+    return request.headers.get("X-Request-ID")
+
+
+def stage_of(exc: requests.RequestException) -> str:
+    """Name where a requests exception failed: connect (nothing sent), tls, timeout, broken."""
     if isinstance(exc, ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, SSLError):
-        return False
-    return isinstance(_reason(exc), NewConnectionError | ConnectTimeoutError)
-
-
-def transport_error(exc, what, *, posted, read_timeout, request_id=None):
-    """Turn a requests exception into a FaaSError that says whether the function could have run."""
-    name = type(exc).__name__
-    if never_connected(exc):
-        suffix = "; the function did not run." if posted else "."
-        return FaaSConnectionError(
-            f"Could not connect to {what} ({name}){suffix}", kind="connect", request_id=request_id
-        )
+        return core.CONNECT
     if isinstance(exc, SSLError):
-        return FaaSConnectionError(
-            f"The secure connection to {what} failed ({name}).", kind="tls", request_id=request_id
-        )
+        return core.TLS
+    if isinstance(exc, ProxyError):
+        return core.CONNECT  # the proxy refused: nothing reached LivePerson
+    reason = _reason(exc)
+    if isinstance(exc, requests.ConnectionError) and isinstance(
+        reason, NewConnectionError | ConnectTimeoutError
+    ):
+        return core.CONNECT
     # requests reports a timeout while streaming the body as a ConnectionError.
-    timed_out = isinstance(exc, Timeout) or isinstance(_reason(exc), ReadTimeoutError)
-    if posted and timed_out:
-        return FaaSTimeout(
-            f"{what} did not answer within {read_timeout:g} s; the function may or may not "
-            "have run.",
-            kind="read-timeout",
-            request_id=request_id,
-        )
-    if posted:
-        return FaaSConnectionError(
-            f"The connection to {what} broke after the request was sent ({name}); the "
-            "function may or may not have run.",
-            kind="broken",
-            request_id=request_id,
-        )
-    if timed_out:
-        message = f"{what} did not answer within {read_timeout:g} s."
-        return FaaSTimeout(message, kind="timeout", request_id=request_id)
-    return FaaSConnectionError(
-        f"The connection to {what} failed ({name}).", kind="broken", request_id=request_id
-    )
+    if isinstance(exc, Timeout) or isinstance(reason, ReadTimeoutError):
+        return core.TIMEOUT
+    return core.BROKEN
 
 
-def _reason(exc):
+def _reason(exc: Exception) -> object:
     """Return the urllib3 error inside a requests exception (unwrapping MaxRetryError)."""
     inner = exc.args[0] if exc.args else None
     return getattr(inner, "reason", inner)
-
-
-def _too_large(response, limit, request_id):
-    return FaaSError(
-        f"The answer from {response.url.split('?')[0]} (HTTP {response.status_code}) is larger "
-        f"than {limit // (1024 * 1024)} MB; reading stopped.",
-        kind="too-large",
-        status=response.status_code,
-        request_id=request_id,
-    )

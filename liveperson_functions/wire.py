@@ -1,10 +1,16 @@
 """The wire format, written once: URLs, the V1 and V2 dialects, request bodies, answer shapes."""
 
 import json
+import platform as pyplatform
 import time
+from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
+from typing import Literal
+from typing import TypedDict
 from urllib.parse import quote
 from urllib.parse import urlencode
 
@@ -18,7 +24,8 @@ from .inputs import check_skill
 from .inputs import check_user_id
 from .inputs import check_uuid
 
-USER_AGENT = f"functions-invoker/{__version__}"
+# Like requests and httpx: the library's name and version, then the Python it runs on.
+USER_AGENT = f"liveperson-functions/{__version__} python/{pyplatform.python_version()}"
 DEFAULT_EVENT_SOURCE = "Unknown"
 # The official clients treat an account as Functions V2 when its host name says so.
 V2_MARKERS = ("fninvocations", "functions")
@@ -30,21 +37,42 @@ class PreparedRequest:
 
     method: str
     url: str
-    params: tuple = ()
-    headers: Mapping = None
+    params: tuple[tuple[str, str], ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
 
     @property
-    def full_url(self):
+    def full_url(self) -> str:
         """The URL with its query string."""
         return self.url + ("?" + urlencode(self.params) if self.params else "")
 
-    def body(self):
+    def body(self) -> bytes | None:
         """The JSON body as bytes, or None for a call without one."""
         return None if self.json is None else json.dumps(self.json, allow_nan=False).encode()
 
 
-def platform_for(domain, configured=None):
+class FunctionInfo(TypedDict):
+    """One function of `list_functions()`: a V1 lambda or a V2 function, in one shape."""
+
+    uuid: str | None
+    name: str | None
+    description: str
+    state: str | None
+    eventId: str | None
+    skills: list[Any]
+    samplePayload: Any
+    createdBy: str | None
+    createdAt: Any
+    updatedBy: str | None
+    updatedAt: Any
+    platform: str
+
+
+Headers = Mapping[str, str] | Iterable[tuple[str, str]] | Iterable[Mapping[str, str]]
+Platform = Literal["v1", "v2"]
+
+
+def platform_for(domain: str, configured: str | None = None) -> str:
     """Return the configured platform, else the one a gateway host name implies."""
     if configured:
         return configured
@@ -52,17 +80,17 @@ def platform_for(domain, configured=None):
 
 
 def prepare(
-    method,
-    base_url,
-    account_id,
-    segments,
+    method: str,
+    base_url: str,
+    account_id: str,
+    segments: Sequence[object],
     *,
-    params=(),
-    headers=None,
-    body=None,
-    request_id=None,
-    user_agent=USER_AGENT,
-):
+    params: Iterable[tuple[str, str]] = (),
+    headers: Mapping[str, str] | None = None,
+    body: Any = None,
+    request_id: str | None = None,
+    user_agent: str = USER_AGENT,
+) -> PreparedRequest:
     """Return the request for `base_url/api/account/{account}/{segments…}`."""
     path = "/".join(quote(str(part), safe="") for part in ("api", "account", account_id))
     path += "/" + "/".join(quote(str(part), safe="") for part in segments)
@@ -75,18 +103,20 @@ def prepare(
 
 
 def prepare_gateway(
-    method,
-    base_url,
-    account_id,
-    segments,
+    method: str,
+    base_url: str,
+    account_id: str,
+    segments: Sequence[object],
     *,
-    platform,
-    event_source,
-    skill_id=None,
-    user_id=None,
-    **kw,
-):
+    platform: str,
+    event_source: str,
+    skill_id: str | None = None,
+    user_id: str | None = None,
+    **kw: Any,
+) -> PreparedRequest:
     """Return a gateway request: V1 names the event source in the query, V2 in a header."""
+    params: list[tuple[str, str]]
+    headers: dict[str, str]
     if platform == "v1":
         params, headers = [("v", "1"), ("externalSystem", event_source)], {}
     else:
@@ -99,21 +129,21 @@ def prepare_gateway(
 
 
 def prepare_invoke(
-    account_id,
-    target,
-    payload=None,
+    account_id: str,
+    target: str,
+    payload: Any = None,
     *,
-    base_url,
-    platform,
-    event=False,
-    headers=None,
-    skill_id=None,
-    user_id=None,
-    event_source=DEFAULT_EVENT_SOURCE,
-    request_id=None,
-    timestamp=None,
-    user_agent=USER_AGENT,
-):
+    base_url: str,
+    platform: str,
+    event: bool = False,
+    headers: Headers | None = None,
+    skill_id: str | int | None = None,
+    user_id: str | None = None,
+    event_source: str = DEFAULT_EVENT_SOURCE,
+    request_id: str | None = None,
+    timestamp: float | None = None,
+    user_agent: str = USER_AGENT,
+) -> PreparedRequest:
     """Return the POST that invokes function `target` (or event `target` when `event`)."""
     return prepare_gateway(
         "POST",
@@ -130,23 +160,16 @@ def prepare_invoke(
     )
 
 
-def invoked(target, event):
+def invoked(target: object, event: bool) -> tuple[str, str]:
     """Return the path segments naming what an invocation runs: a function, or an event's."""
     return ("events", check_event(target)) if event else ("lambdas", check_uuid(target))
 
 
-def invocation_body(payload, headers, timestamp=None):
+def invocation_body(
+    payload: Any, headers: Headers | None, timestamp: float | None = None
+) -> dict[str, Any]:
     """Build `{timestamp, headers: [{key, value}], payload}` as the official clients do."""
-    if headers is None:
-        pairs = []
-    elif isinstance(headers, Mapping):
-        pairs = list(headers.items())
-    else:
-        pairs = [
-            (h.get("key"), h.get("value")) if isinstance(h, Mapping) else tuple(h) for h in headers
-        ]
-    if not all(len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], str) for p in pairs):
-        raise FaaSInputError("headers must map strings to strings")
+    pairs = _header_pairs(headers)
     body = {
         "timestamp": int(time.time() * 1000) if timestamp is None else int(timestamp),
         "headers": [{"key": key, "value": value} for key, value in pairs],
@@ -160,7 +183,33 @@ def invocation_body(payload, headers, timestamp=None):
     return body
 
 
-def parse(raw):
+def _header_pairs(headers: object) -> list[tuple[str, str]]:
+    """Read headers given as a dict, (key, value) pairs or {key, value} dicts; else refuse."""
+    refusal = FaaSInputError(
+        "headers must map strings to strings: a dict, (key, value) pairs or "
+        f"{{'key': …, 'value': …}} dicts, not {headers!r}"[:300]
+    )
+    if headers is None:
+        return []
+    if isinstance(headers, Mapping):
+        pairs = list(headers.items())
+    elif isinstance(headers, str | bytes) or not isinstance(headers, Iterable):
+        raise refusal
+    else:
+        pairs = []
+        for item in headers:
+            if isinstance(item, Mapping):
+                pairs.append((item.get("key"), item.get("value")))
+            elif isinstance(item, tuple | list) and len(item) == 2:
+                pairs.append((item[0], item[1]))
+            else:
+                raise refusal
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in pairs):
+        raise refusal
+    return pairs
+
+
+def parse(raw: bytes | None) -> Any:
     """Return the body as JSON, as raw text when it is not JSON, or None when it is empty."""
     if not raw:
         return None
@@ -171,7 +220,7 @@ def parse(raw):
         return text
 
 
-def split_logs(data):
+def split_logs(data: Any) -> tuple[Any, list[Any]]:
     """Separate `{result, logs}` answers (test invocations) into result and logs."""
     wrapped = isinstance(data, dict) and data.keys() == {"result", "logs"}
     if wrapped and isinstance(data["logs"], list):
@@ -179,10 +228,10 @@ def split_logs(data):
     return data, []
 
 
-def normalise(item, platform):
+def normalise(item: Mapping[str, Any], platform: str) -> FunctionInfo:
     """Map a V1 lambda or a V2 function to one shape."""
 
-    def text(key):
+    def text(key: str) -> str | None:
         value = item.get(key)
         return None if value is None else str(value)
 

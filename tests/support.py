@@ -30,6 +30,8 @@ from sandbox import create_sandbox
 
 # The repository's top folder, for tests that start its commands (gunicorn, the CLI, make).
 ROOT = Path(__file__).resolve().parents[1]
+# npm packages the tests use (axe-core, htmx.org), pinned in its package-lock.json.
+NODE_DIR = ROOT / "tests" / "node"
 
 FORM = re.compile(r'<form method="post" action="([^"]+)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -192,6 +194,25 @@ def build_app(sandbox, callback, tmp_path, **overrides):
     )
 
 
+def node_file(path):
+    """Return a file of an npm package in tests/node/node_modules, after `npm ci` if needed."""
+    found = NODE_DIR / "node_modules" / path
+    if not found.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail(f"npm is not installed: the tests need {path} from npm.")
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0 or not found.exists():
+            pytest.fail(f"`npm ci` in {NODE_DIR} failed:\n{done.stdout}\n{done.stderr}")
+    return found
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -332,6 +353,21 @@ def invoke(browser, app, uuid, payload="{}", **fields):
     return browser.form_post(
         page, {"payload": payload, **fields}, action=urlsplit(page.url).path, timeout=PATIENCE
     )
+
+
+def sign_in_step_by_step(browser, app):
+    """Sign in as agent with the walk-through's pauses, past the code exchange."""
+    first = browser.get(f"{app.url}/login?walkthrough=1")
+    go = re.search(r'href="([^"]+)">Continue to Sentinel', first.text).group(1)
+    signin = browser.get(html.unescape(go))
+    second = browser.form_post(signin, {"username": "agent", "password": "agent"})
+    return browser.form_post(second, {}, action="/callback/exchange")
+
+
+def copy_as(browser, result):
+    """Open a result page's "Copy as" (without script: the page again, with its snippets)."""
+    link = re.search(r'<a href="([^"]+)"[^>]*>Show the curl command', result.text)
+    return browser.get(urljoin(result.url, html.unescape(link.group(1))), timeout=PATIENCE)
 
 
 def expire_token(served_app, browser):

@@ -146,10 +146,10 @@ def current(key):
     return record
 
 
-def refresh(key, force=False, why="the access token was about to expire"):
-    """Refresh the session's tokens, once at a time across threads, workers and hosts."""
+def refresh(key, force=False, why="the access token was about to expire", refused=None):
+    """Refresh the session's tokens, once at a time across threads, workers and hosts;
+    `refused` names the access token LivePerson refused, renewed only if still current."""
     store = current_app.extensions["store"]
-    before = load(key) if force else None
     try:
         with store.lock(f"refresh:{key}", ttl=20, wait=15):
             # A sibling request may have refreshed while this one waited for the lock (ten
@@ -159,7 +159,7 @@ def refresh(key, force=False, why="the access token was about to expire"):
                 raise SignInRequired("Your sign-in has ended. Sign in again to continue.")
             if not force and time.time() < refresh_at(record):
                 return record
-            if before and record["access_token"] != before["access_token"]:
+            if refused is not None and record["access_token"] != refused:
                 return record
             seen = {}  # what the token call sent and got back, for the flow record
             try:

@@ -18,6 +18,7 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from app import htmx
 from app import sessions
 from app.auth import flow
 from app.auth import oauth
@@ -117,7 +118,10 @@ def login_required(view):
         if g.user is None:
             keep_form()
             target = request.full_path if request.query_string else request.path
-            return redirect(url_for("auth.login", next=target), 303)
+            login = url_for("auth.login", next=target)
+            if htmx.wanted():  # the script would follow a redirect itself: navigate instead
+                return "", 200, {"HX-Redirect": login, "Vary": "HX-Request"}
+            return redirect(login, 303)
         return view(**kwargs)
 
     return wrapped

@@ -8,6 +8,7 @@ from dataclasses import field
 from liveperson_functions.inputs import EVENT_ID
 from liveperson_functions.inputs import SKILL_ID
 from liveperson_functions.inputs import json_depth
+from liveperson_functions.variables import with_stand_ins
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_DEPTH = 64
@@ -117,6 +118,11 @@ def parse_payload(text):
     return value
 
 
+def check_saved(text):
+    """Check a payload to keep as parse_payload does, its {{variables}} standing in for values."""
+    parse_payload(with_stand_ins(text))
+
+
 @dataclass
 class Invocation:
     """A checked invoke form: what to send, and what was typed (kept for redisplay)."""
@@ -127,6 +133,11 @@ class Invocation:
     event_source: str = ""
     payload: object = None
     errors: dict = field(default_factory=dict)
+    # The environment chosen, the header values to send once its variables are filled, and
+    # what was sent as shown (app.workspace.variables).
+    environment: str = ""
+    sent_headers: dict | None = None
+    variables: dict | None = None
 
     def header_dict(self):
         """Return the header rows that have a name, as a dict."""
@@ -135,7 +146,7 @@ class Invocation:
     def options(self):
         """Return the client's invoke options for what the form says."""
         return {
-            "headers": self.header_dict(),
+            "headers": self.header_dict() if self.sent_headers is None else self.sent_headers,
             "skill_id": self.skill_id or None,
             "event_source": self.event_source or None,
         }

@@ -12,7 +12,10 @@ from flask import session
 
 from app import metrics
 from app.auth import tokens
+from app.config import UPSTREAM_TRUST_ENV
+from app.config import USER_AGENT_TOKEN
 from app.console import as_app
+from liveperson_functions import USER_AGENT as client_user_agent
 from liveperson_functions.auth import ClientCredentials
 from liveperson_functions.auth import UserBearer
 from liveperson_functions.client import FunctionsClient
@@ -22,11 +25,28 @@ from liveperson_functions.errors import FaaSLambdaError
 from liveperson_functions.transport import make_session
 
 EVENT_SOURCE = "FunctionsInvoker"
+USER_AGENT = f"{client_user_agent} {USER_AGENT_TOKEN}"
 CLIENTS_PER_WORKER = 512
 FUNCTIONS_TTL = 30  # how long a listed account's functions are reused
 LISTING_GRANT_TTL = 300  # how long a session that listed may reuse the account's list
 LISTING_REFUSALS = (403, 404)  # faasUI's "not for you": kept as briefly as a list is
 log = logging.getLogger("app.upstream")
+
+
+class SessionBearer(UserBearer):
+    """The session's token record as a bearer: a renewal after a refusal replaces only the
+    token that was refused (ten pages refused at once with a dead token make one refresh)."""
+
+    def __init__(self, key):
+        super().__init__(lambda: tokens.current(key)["access_token"])
+        self.key = key
+
+    def refresh(self, failed=None):
+        refused = failed.removeprefix("Bearer ") if failed else None
+        tokens.refresh(
+            self.key, force=True, why="LivePerson refused the access token", refused=refused
+        )
+        return True
 
 
 class Clients:
@@ -46,7 +66,7 @@ class Clients:
         """Return this worker's connection pool; call with the lock held."""
         if self.http is None:
             # Built lazily, so each gunicorn worker opens its own pool after fork.
-            self.http = make_session()
+            self.http = make_session(trust_env=UPSTREAM_TRUST_ENV)
         return self.http
 
     def client(self, key, user_id):
@@ -54,10 +74,7 @@ class Clients:
         with self.lock:
             found = self.clients.get(key)
             if found is None:
-                auth = UserBearer(
-                    get_token=lambda: tokens.current(key)["access_token"],
-                    refresh=lambda: bool(tokens.refresh(key, force=True)),
-                )
+                auth = SessionBearer(key)
                 # Each client serves one session, so one user: the documented calls carry its id.
                 found = self.clients[key] = build_client(auth, self.pool(), user_id)
             return found
@@ -73,6 +90,7 @@ class Clients:
                     current_app.extensions["resolver"],
                     config["LP_ACCOUNT_ID"],
                     session=http,
+                    user_agent=USER_AGENT,
                 )
                 self.app_client = build_client(auth, http)
             return self.app_client
@@ -139,6 +157,7 @@ def build_client(auth, http, user_id=None):
         event_source=EVENT_SOURCE,
         metrics=log_call,
         session=http,
+        user_agent=USER_AGENT,
     )
 
 

@@ -16,6 +16,7 @@ from app.auth import tokens
 from app.console import as_app
 from app.console import gateway
 from app.console import snippets
+from app.workspace import variables
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.errors import FaaSLambdaError
 
@@ -110,6 +111,7 @@ def run(kind, target, name, form, call):
         session.pop(NO_INVOKE_KEY, None)
         entry.update(outcome="success", **result(entry))
     entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    entry = variables.record(entry, form)
     entry["id"] = userdata().add_invocation(g.user["sub"], entry)
     if not session.get("first_invocation_noted"):
         url, headers = request_preview(entry)

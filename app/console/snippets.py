@@ -143,6 +143,8 @@ def python(entry, payload):
 
 def for_entry(entry):
     """Return the template context for an entry's snippets (none when its payload was cut)."""
+    # With variables, what was sent (secrets as ••••), not what was typed.
+    entry = {**entry, **entry.get("sent", {})}
     payload = payload_of(entry)
     if payload is None:
         return {"curl": None, "python": None}

@@ -14,6 +14,7 @@ from flask import request
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
+from app import htmx
 from app.auth.resume import take_pending_form
 from app.auth.views import login_required
 from app.console import as_app
@@ -22,7 +23,8 @@ from app.console import forms
 from app.console import gateway
 from app.console import implemented
 from app.console import invoke
-from app.console import snippets
+from app.workspace import shared
+from app.workspace import variables
 from liveperson_functions.errors import FaaSDetailedError
 from liveperson_functions.errors import FaaSError
 
@@ -67,7 +69,7 @@ def sample_payload(function):
 def whole(text):
     """Return a kept payload if it is whole JSON, else None: a cut copy never goes back."""
     try:
-        forms.parse_payload(text or "")
+        forms.check_saved(text or "")
     except forms.PayloadError:
         return None
     return text
@@ -76,7 +78,11 @@ def whole(text):
 def from_entry(entry):
     """Return the invoke form an invocation in the history was sent with."""
     return forms.Invocation(
-        whole(entry["payload"]) or "{}", entry["headers"], entry["skill_id"], entry["event_source"]
+        whole(entry["payload"]) or "{}",
+        entry["headers"],
+        entry["skill_id"],
+        entry["event_source"],
+        environment=entry.get("environment_id", ""),
     )
 
 
@@ -86,7 +92,7 @@ def prefill(kind, target, default):
     pending = take_pending_form()
     if pending is not None:
         flash("What you typed is back; press Invoke to send it.")
-        return forms.read_invoke_form(MultiDict(pending))
+        return variables.read_invoke_form(MultiDict(pending))
     sub = g.user["sub"]
     entry_id, saved = request.args.get("from"), request.args.get("saved")
     if entry_id:
@@ -97,22 +103,49 @@ def prefill(kind, target, default):
         for item in userdata().payloads(sub, kind, target):
             if item["name"] == saved:
                 return forms.Invocation(item["payload"])
+    text = shared.shared_payload_text(kind, target, request.args.get("shared"))
+    if text:
+        return forms.Invocation(text)
     return forms.Invocation(whole(userdata().last_payload(sub, kind, target)) or default)
 
 
 def send(kind, target, name, form, call):
-    """Invoke, keep the entry, and send the browser to it: reload and Back never re-send."""
+    """Invoke and keep the entry; give the script the result panel and the entry's address,
+    or send the browser to the entry's page: reload and Back never re-send."""
     entry = invoke.run(kind, target, name, form, call)
-    return redirect(url_for("history.entry", entry_id=entry["id"]), 303)
+    address = url_for("history.entry", entry_id=entry["id"])
+    if htmx.wanted():
+        panel = render_template("console/_result.html", result=entry, partial=True)
+        return panel, 200, {"HX-Push-Url": address}
+    return redirect(address + "#result", 303)
 
 
-def page_for(template, entry, **context):
-    """Render an invoke page (or a history entry's), with the result's snippets when shown."""
-    if entry:
-        context.update(snippets.for_entry(entry))
-    saved = userdata().payloads(g.user["sub"], context["kind"], context["target"])
+def page_for(template, entry, saved=True, **context):
+    """Render an invoke page (or a history entry's), with the saved payloads where shown."""
+    if saved:
+        context["saved"] = userdata().payloads(g.user["sub"], context["kind"], context["target"])
     context.setdefault("action", request.path)
-    return render_template(template, result=entry, saved=saved, **context)
+    return render_template(template, result=entry, **context)
+
+
+def form_again(template, status=400, **context):
+    """Give the form back with its messages and what was typed: the page, or the form alone
+    for the script to put in place of its own."""
+    if htmx.wanted():
+        return page_for("console/_form.html", None, partial=True, **context), status, htmx.FORM
+    return page_for(template, None, **context), status
+
+
+def whole_page(body):
+    """A page that replaces the invoke page (the walk-through's pause), script or not."""
+    return body, 200, htmx.WHOLE_PAGE if htmx.wanted() else {}
+
+
+@bp.after_request
+def vary(response):
+    if request.method == "POST":
+        htmx.vary(response)
+    return response
 
 
 @bp.get("/functions")
@@ -176,15 +209,17 @@ def function(uuid):
         # POST, whose CSRF token was checked, ever sends.
         form = prefill("function", uuid, sample_payload(found))
         return page_for("console/function.html", None, form=form, **context)
-    form = forms.read_invoke_form(request.form)
+    form = variables.read_invoke_form(request.form)
     as_app.choose(request.form, form)
     if listed and found["state"] not in INVOCABLE:
         form.errors["state"] = "This function is not deployed, so it cannot be invoked."
-    if form.errors:
-        return page_for("console/function.html", None, form=form, **context), 400
+    if form.errors or "preview" in request.form:
+        context["preview"] = variables.preview(form)
+        status = 400 if form.errors else 200
+        return form_again("console/function.html", status, form=form, **context)
     paused = invoke.walkthrough_pause("function", uuid, form, found["name"])
     if paused:
-        return paused
+        return whole_page(paused)
     return send(
         "function",
         uuid,
@@ -232,7 +267,7 @@ def event(event_id):
     described = catalogue.describe(event_id)
     sent = request.method == "POST"  # never HEAD, which Flask routes here without a CSRF check
     if sent:
-        form = forms.read_invoke_form(request.form)
+        form = variables.read_invoke_form(request.form)
         as_app.choose(request.form, form)
     else:
         form = prefill("event", event_id, json.dumps(described.sample, indent=2))
@@ -254,11 +289,13 @@ def event(event_id):
     }
     if not sent:
         return page_for("console/event.html", None, form=form, **context)
-    if form.errors:
-        return page_for("console/event.html", None, form=form, **context), 400
+    if form.errors or "preview" in request.form:
+        context["preview"] = variables.preview(form)
+        status = 400 if form.errors else 200
+        return form_again("console/event.html", status, form=form, **context)
     paused = invoke.walkthrough_pause("event", event_id, form, described.title)
     if paused:
-        return paused
+        return whole_page(paused)
     return send(
         "event",
         event_id,

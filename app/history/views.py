@@ -2,7 +2,6 @@
 
 import json
 import time
-from urllib.parse import urlencode
 
 import msgspec
 from flask import Blueprint
@@ -18,9 +17,11 @@ from flask import url_for
 from app.auth.views import login_required
 from app.console import forms
 from app.console import gateway
+from app.console import snippets
 from app.console.views import from_entry
 from app.console.views import page_for
 from app.console.views import userdata
+from app.workspace import shared
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.inputs import UUID
 
@@ -116,21 +117,37 @@ def index():
 @login_required
 def entry(entry_id):
     """Show one invocation's result beside its form, ready to invoke again (the result page)."""
-    found = userdata().invocation(g.user["sub"], entry_id)
-    if found is None:
-        abort(404)
+    found = own_entry(entry_id)
     kind, target = found["kind"], found["target"]
     page = page_of(kind, target)
+    # "Copy as" without script: the page again with its snippets (with script: snippets_of()).
+    shown = snippets.for_entry(found) if "copy" in request.args else {}
     return page_for(
         "history/entry.html",
         found,
+        saved=False,
         form=from_entry(found),
         kind=kind,
         target=target,
         action=page,
         page=page,
-        again=f"{page}?{urlencode({'from': found['id']})}",
+        **shown,
     )
+
+
+@bp.get("/history/<entry_id>/snippets")
+@login_required
+def snippets_of(entry_id):
+    """An invocation's "Copy as" snippets, which the result panel's script puts in when opened."""
+    return render_template("console/_snippets.html", **snippets.for_entry(own_entry(entry_id)))
+
+
+def own_entry(entry_id):
+    """Return this user's invocation with this id; any other id is not found."""
+    found = userdata().invocation(g.user["sub"], entry_id)
+    if found is None:
+        abort(404)
+    return found
 
 
 @bp.get("/history/export")
@@ -152,13 +169,15 @@ def save_payload():
         flash("Give the payload a name (at most 80 characters) to save it.")
         return redirect(back, 303)
     try:
-        forms.parse_payload(text)
+        forms.check_saved(text)
     except forms.PayloadTooLarge as exc:
         flash(f"Not saved: {exc}.")
         return redirect(back, 303)
     except forms.PayloadError as exc:
         flash(f"Not saved: the payload is not valid JSON: {exc}.")
         return redirect(back, 303)
+    if request.form.get("shared") == "1":
+        return shared.share_new(kind, target, name, text)
     existing = {p["name"] for p in userdata().payloads(g.user["sub"], kind, target)}
     if name in existing and request.form.get("replace") != "yes":
         # Ask first; the page carries the payload, so nothing typed is lost either way.
@@ -214,6 +233,7 @@ def export_payloads():
         {"kind": p["kind"], "target": p["target"], "name": p["name"], "payload": p["payload"]}
         for p in userdata().payloads(g.user["sub"])
     ]
+    items += shared.exported_payloads()
     return download({"savedPayloads": items, "exportedAt": int(time.time())}, "payloads.json")
 
 
@@ -231,15 +251,19 @@ def import_payloads():
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         flash("That file is not a saved-payloads export (a JSON file from Export).")
         return redirect(url_for("history.payloads"), 303)
-    checked, problems = [], []
+    checked, problems, to_share = [], [], []
     for number, item in enumerate(items, 1):
         try:
-            checked.append(valid_import(item))
+            valid = valid_import(item)
         except ValueError as exc:
             problems.append(f"entry {number} {exc}")
+            continue
+        (to_share if item.get("shared") is True else checked).append(valid)
     # Every entry is checked before any is written, and they are written together.
     userdata().save_payloads(g.user["sub"], checked)
-    text = f"Imported {len(checked)} saved payloads"
+    refused = shared.import_payloads(to_share)
+    problems += refused
+    text = f"Imported {len(checked) + len(to_share) - len(refused)} saved payloads"
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):
@@ -267,7 +291,7 @@ def valid_import(item):
     if not isinstance(payload, str):
         raise ValueError(f"({name}) has no payload text")
     try:
-        forms.parse_payload(payload)
+        forms.check_saved(payload)
     except forms.PayloadError as exc:
         raise ValueError(f"({name}): the payload is not valid JSON: {exc}") from None
     return (*where, name, payload)

@@ -12,10 +12,13 @@ from app.console import gateway
 from app.console.invoke import shown
 from app.store import StoreError
 from app.suites.store import new_id
+from app.workspace import variables
 from liveperson_functions.breaker import CircuitOpen
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.suites import as_text
 from liveperson_functions.suites import run_case
+from liveperson_functions.variables import Resolver
+from liveperson_functions.variables import resolve_case
 
 STALE = 120  # seconds without progress after which a run counts as interrupted
 MAX_KEPT = 64 * 1024
@@ -34,8 +37,11 @@ def current(run, now=None):
     return run
 
 
-def start(sub, token_key, suite_id, suite):
+def start(sub, token_key, suite_id, suite, resolver=None, environment=None):
     """Save a new run and start it in a thread of this worker; return its id."""
+    # `resolver` fills the cases' variables (from the environment named `environment`); the
+    # caller has checked that it fills them all.
+    resolver = resolver or Resolver()
     now = time.time()
     run = {
         "id": new_id(),
@@ -47,18 +53,21 @@ def start(sub, token_key, suite_id, suite):
         "total": len(suite.cases),
         "results": [],
         "message": None,
+        "environment": environment,
     }
     suites().save_run(sub, run)
     app = current_app._get_current_object()
     worker = threading.Thread(
-        target=work, args=(app, sub, token_key, suite, run), name=f"suite-{run['id']}"
+        target=work,
+        args=(app, sub, token_key, suite, run, resolver),
+        name=f"suite-{run['id']}",
     )
     worker.daemon = True
     worker.start()
     return run["id"]
 
 
-def work(app, sub, token_key, suite, run):
+def work(app, sub, token_key, suite, run, resolver):
     """Run every case, saving the run after each one, in the app's context."""
     with app.app_context():
         client = app.extensions["faas_clients"].client(token_key, sub)
@@ -68,9 +77,10 @@ def work(app, sub, token_key, suite, run):
 
         try:
             for case in suite.cases:
-                result = run_case(case, send)
-                entry_id = remember(sub, suite, case, result)
-                run["results"].append(row(result, entry_id))
+                filled, sent = resolve_case(case, resolver)
+                result = run_case(filled, send)
+                entry_id = remember(sub, suite, case, result, sent, resolver, run["environment"])
+                run["results"].append(row(result, entry_id, resolver.mask))
                 run["updated_at"] = time.time()
                 suites().save_run(sub, run)
             run["state"] = "finished"
@@ -97,8 +107,8 @@ def guarded(app, operation, client):
     return gateway.settle(breaker, lambda: operation(client))
 
 
-def row(result, entry_id):
-    """What the run page shows for one case."""
+def row(result, entry_id, mask):
+    """What the run page shows for one case (secret values masked)."""
     return {
         "name": result.case.name,
         "kind": result.case.kind,
@@ -110,7 +120,12 @@ def row(result, entry_id):
         "passed": result.passed,
         "entry_id": entry_id,
         "failures": [
-            {"what": what, "expected": kept(as_text(e)), "got": kept(as_text(g)), "diff": kept(d)}
+            {
+                "what": what,
+                "expected": mask(kept(as_text(e))),
+                "got": mask(kept(as_text(g))),
+                "diff": mask(kept(d)),
+            }
             for what, e, g, d in result.failures
         ],
     }
@@ -120,8 +135,8 @@ def kept(text):
     return text if len(text) <= MAX_KEPT else text[:MAX_KEPT] + "\n… (cut)"
 
 
-def remember(sub, suite, case, result):
-    """Add the case's invocation to the user's history, marked with its suite."""
+def remember(sub, suite, case, result, sent, resolver, environment):
+    """Add the case's invocation to the user's history, as written and as sent, secrets masked."""
     body = result.body
     failed = result.outcome != "success"
     entry = {
@@ -155,4 +170,5 @@ def remember(sub, suite, case, result):
             for r in body
         ]
         entry["response"] = ""
+    entry.update(variables.sent_fields(entry, sent, resolver, environment))
     return current_app.extensions["userdata"].add_invocation(sub, entry)

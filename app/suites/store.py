@@ -38,13 +38,15 @@ def new_id():
     return secrets.token_hex(8)
 
 
-class SQLiteSuites:
-    """Suites and runs in one SQLite file, shared by the workers of one host."""
+class SQLiteFile:
+    """One SQLite file with its tables, shared by the workers of one host."""
+
+    schema = ""
 
     def __init__(self, path):
         self.path = path
         self.local = threading.local()
-        self.connection().executescript(SCHEMA)
+        self.connection().executescript(self.schema)
 
     def connection(self):
         # sqlite3 connections belong to one thread; WAL lets workers read while one writes.
@@ -54,6 +56,12 @@ class SQLiteSuites:
             db.execute("PRAGMA journal_mode=WAL")
             self.local.db = db
         return db
+
+
+class SQLiteSuites(SQLiteFile):
+    """Suites and runs in one SQLite file, shared by the workers of one host."""
+
+    schema = SCHEMA
 
     def suites(self, sub):
         rows = self.connection().execute(
@@ -75,10 +83,11 @@ class SQLiteSuites:
             (sub, suite_id, json.dumps(doc), time.time()),
         )
 
-    def delete_suite(self, sub, suite_id):
+    def delete_suite(self, sub, suite_id, keep_runs=False):
         db = self.connection()
         db.execute("DELETE FROM suites WHERE sub = ? AND id = ?", (sub, suite_id))
-        db.execute("DELETE FROM suite_runs WHERE sub = ? AND suite_id = ?", (sub, suite_id))
+        if not keep_runs:
+            db.execute("DELETE FROM suite_runs WHERE sub = ? AND suite_id = ?", (sub, suite_id))
 
     def save_run(self, sub, run):
         db = self.connection()
@@ -140,9 +149,10 @@ class RedisSuites:
         doc = {**doc, "updated_at": time.time()}
         self._call("hset", f"suites:{sub}", suite_id, json.dumps(doc))
 
-    def delete_suite(self, sub, suite_id):
+    def delete_suite(self, sub, suite_id, keep_runs=False):
         self._call("hdel", f"suites:{sub}", suite_id)
-        self._call("delete", f"suite-runs:{sub}:{suite_id}")
+        if not keep_runs:
+            self._call("delete", f"suite-runs:{sub}:{suite_id}")
 
     def save_run(self, sub, run):
         key = f"suite-run:{sub}:{run['id']}"

@@ -19,6 +19,8 @@ from app.suites import cases
 from app.suites import runner
 from app.suites.store import new_id
 from app.suites.store import open_suites
+from app.workspace import access
+from app.workspace import environments
 from liveperson_functions.suites import MAX_CASES
 from liveperson_functions.suites import MAX_FILE_BYTES
 from liveperson_functions.suites import MAX_SUITES
@@ -27,6 +29,9 @@ from liveperson_functions.suites import parse_file
 from liveperson_functions.suites import read_suite
 from liveperson_functions.suites import read_suites
 from liveperson_functions.suites import to_json
+from liveperson_functions.variables import Resolver
+from liveperson_functions.variables import VariableError
+from liveperson_functions.variables import resolve_case
 
 bp = Blueprint("suites", __name__)
 
@@ -41,11 +46,12 @@ def store():
 
 
 def owned(suite_id):
-    """Return the signed-in user's suite, or 404."""
+    """Return the user's suite or one shared with the account (record under "shared"), or 404."""
     found = store().suite(g.user["sub"], suite_id)
-    if found is None:
-        abort(404)
-    return found
+    if found is not None:
+        return found
+    record = access.visible("suite", suite_id)
+    return {"id": suite_id, **record["doc"], "shared": record}
 
 
 def suite_of(doc):
@@ -95,7 +101,14 @@ def page(doc, text, errors, status=200):
     runs = [runner.current(r) for r in store().runs(g.user["sub"], doc["id"])]
     suite = suite_of(doc)
     return render_template(
-        "suites/suite.html", doc=doc, suite=suite, text=text, errors=errors, runs=runs
+        "suites/suite.html",
+        doc=doc,
+        suite=suite,
+        text=text,
+        errors=errors,
+        runs=runs,
+        shared=doc.get("shared"),
+        may_change=not doc.get("shared") or access.may_change(doc["shared"]),
     ), status
 
 
@@ -104,12 +117,18 @@ def page(doc, text, errors, status=200):
 def edit(suite_id):
     """Replace a suite with the JSON typed in; bad entries are named, nothing is saved."""
     doc = owned(suite_id)
+    if doc.get("shared"):
+        access.changeable("suite", suite_id)
     text = request.form.get("suite", "")
     try:
         suite = read_suite(parse_file(text.encode("utf-8", "surrogatepass")))
     except SuiteError as exc:
         return page(doc, text, [str(exc)], 400)
-    save(suite_id, suite)
+    if doc.get("shared"):
+        version = request.form.get("version", type=int) or 0
+        access.change(doc["shared"], version, to_json(suite))
+    else:
+        save(suite_id, suite)
     flash(f"Saved “{suite.name}” with {len(suite.cases)} cases.")
     return redirect(url_for("suites.show", suite_id=suite_id), 303)
 
@@ -118,6 +137,8 @@ def edit(suite_id):
 @login_required
 def delete(suite_id):
     doc = owned(suite_id)
+    if doc.get("shared"):
+        access.remove(access.changeable("suite", suite_id))
     store().delete_suite(g.user["sub"], suite_id)
     flash(f"Deleted the suite “{doc['name']}”.")
     return redirect(url_for("suites.index"), 303)
@@ -142,7 +163,17 @@ def run(suite_id):
     if busy:
         flash("This suite is already running; here is that run.")
         return redirect(url_for("suites.show_run", run_id=busy["id"]), 303)
-    run_id = runner.start(g.user["sub"], session["token_key"], suite_id, suite)
+    resolver, environment = environments.resolver(request.form.get("environment"))
+    try:
+        for case in suite.cases:
+            resolve_case(case, resolver or Resolver())
+        if resolver is None:
+            raise VariableError("that environment is not there any more; choose another")
+    except VariableError as exc:
+        flash(f"Nothing was run: {exc}.")
+        return redirect(url_for("suites.show", suite_id=suite_id), 303)
+    name = environment["doc"]["name"] if environment else None
+    run_id = runner.start(g.user["sub"], session["token_key"], suite_id, suite, resolver, name)
     return redirect(url_for("suites.show_run", run_id=run_id), 303)
 
 
@@ -165,6 +196,11 @@ def show_run(run_id):
 def export():
     """Download every suite as one JSON file, to keep in git or run with the command line."""
     items = [{"name": s["name"], "cases": s["cases"]} for s in store().suites(g.user["sub"])]
+    items += [
+        {"name": r["doc"]["name"], "cases": r["doc"]["cases"], "shared": True}
+        for r in access.shared_items("suite")
+        if r["owner"] == g.user["sub"]
+    ]
     body = json.dumps(
         {"suites": items, "exportedAt": int(time.time())}, indent=2, ensure_ascii=False
     )
@@ -182,13 +218,18 @@ def import_suites():
     upload = request.files.get("file")
     raw = upload.read(MAX_FILE_BYTES + 1) if upload else b""
     try:
-        found, errors = read_suites(parse_file(raw))
+        data = parse_file(raw)
+        found, errors = read_suites(data)
     except SuiteError as exc:
         flash(f"Nothing imported: {exc}.")
         return redirect(url_for("suites.index"), 303)
     existing = {s["name"]: s["id"] for s in store().suites(g.user["sub"])}
     room = MAX_SUITES - len(existing)
     for suite in found:
+        if suite.name in shared_names(data):
+            # Checked like the rest; kept with the account, owned by whoever imports it.
+            access.add("suite", to_json(suite), shared=True)
+            continue
         if suite.name not in existing and room <= 0:
             errors.append(f"“{suite.name}”: you have {MAX_SUITES} suites already")
             continue
@@ -198,6 +239,18 @@ def import_suites():
     for error in errors[:20]:
         flash(f"Not imported: {error}")
     return redirect(url_for("suites.index"), 303)
+
+
+def shared_names(data):
+    """Return the names of an export's suites marked "shared": true."""
+    items = data.get("suites") if isinstance(data, dict) else None
+    return {
+        item["name"].strip()
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict)
+        and item.get("shared") is True
+        and isinstance(item.get("name"), str)
+    }
 
 
 @bp.route("/suites/add", methods=["GET", "POST"])

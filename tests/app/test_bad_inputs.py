@@ -28,7 +28,7 @@ from app.auth import sentinel
 from app.sessions import KEY_PREFIX
 from app.sessions import SIGN_IN_TIME
 from liveperson_functions import client as faas_client
-from liveperson_functions import transport
+from liveperson_functions import core
 from sandbox import functions as demo
 from tests.support import PATIENCE
 from tests.support import BlackHole
@@ -67,9 +67,8 @@ def shorten(patch):
     run down."""
     patch.setattr(sentinel, "TIMEOUT", 0.5)
     patch.setattr(faas_client, "INVOKE_READ_TIMEOUT", 0.5)
-    patch.setattr(transport, "BACKOFF_FACTOR", 0.01)
-    patch.setattr(transport, "BACKOFF_JITTER", 0.01)
-    patch.setattr(transport, "RETRY_AFTER_CAP", 0.05)
+    patch.setattr(core, "DEFAULT_RETRIES", core.Retries(backoff=0.01, jitter=0.01))
+    patch.setattr(core, "RETRY_AFTER_CAP", 0.05)
 
 
 @contextlib.contextmanager

@@ -42,6 +42,11 @@ def test_security_headers_on_every_response(app, method, path, status):
 def test_signed_in_pages_are_not_cached(app, browser):
     page = browser.sign_in(app.url)
     assert page.headers["Cache-Control"] == "no-store"
+    # The static files are the same for everyone: the browser may keep them (htmx is 50 KB).
+    for name in ("htmx-2.0.11.min.js", "console.js", "style.css"):
+        static = browser.get(f"{app.url}/static/{name}")
+        assert static.status_code == 200
+        assert "no-store" not in static.headers.get("Cache-Control", "")
 
 
 def test_not_found_page_is_in_the_site_style(app):

@@ -1,34 +1,13 @@
 """axe-core (npm, pinned in tests/node/package-lock.json), run inside Debian's chromium."""
 
-import shutil
-import subprocess
+from tests.support import node_file
 
-import pytest
-
-from tests.support import ROOT
-
-NODE_DIR = ROOT / "tests" / "node"
-SCRIPT = NODE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-INSTALL_TIMEOUT = 600
 SERIOUS = ("serious", "critical")
 
 
 def source():
     """Return axe.min.js, installing tests/node's pinned packages first if needed."""
-    if not SCRIPT.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is not installed: the accessibility tests load axe-core from npm.")
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=NODE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-        )
-        if done.returncode != 0 or not SCRIPT.exists():
-            pytest.fail(f"`npm ci` in {NODE_DIR} failed:\n{done.stdout}\n{done.stderr}")
-    return SCRIPT.read_text()
+    return node_file("axe-core/axe.min.js").read_text()
 
 
 def serious_violations(page, script):

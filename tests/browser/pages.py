@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1200, "height": 800}
 
 GREETING, FAILING, ECHO = demo.GREETING, demo.FAILING, demo.ECHO
+DRAFT, SLOW = demo.DRAFT, demo.SLOW
 EVENT = demo.COMMAND_EVENT
 
 
@@ -87,11 +88,13 @@ def sandbox_sign_in(page, user, password=None, walk=True):
 
 
 def press_invoke(page):
-    """Press Invoke on the page's form and return the result, once it is shown."""
+    """Press Invoke on the page's form and return the result panel, once a new one is shown
+    (with script it replaces the panel beside the form; without, the result page opens)."""
+    shown = page.locator("#result").get_attribute("data-entry")  # None: no result yet
     page.get_by_role("button", name="Invoke", exact=True).click()
-    result = page.locator("#result")
-    walk_through(page, page.get_by_role("button", name="Continue: invoke"), result)
-    return result
+    new = page.locator(f"#result[data-entry]:not([data-entry='{shown}'])")
+    walk_through(page, page.get_by_role("button", name="Continue: invoke"), new)
+    return page.locator("#result")
 
 
 def invoke(page, path, payload=None):

@@ -24,6 +24,18 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
+def shooter(page, out, written):
+    """Return shot(name, width=1280): save the page full length at that width into `out`."""
+
+    def shot(name, width=1280):
+        page.set_viewport_size({"width": width, "height": 800 if width > 600 else 844})
+        path = out / f"{name}.png"
+        page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
+        written.append(path)
+
+    return shot
+
+
 def take(page, out):
     """Walk the main path, saving a screenshot of each page; return the files written."""
     written = []

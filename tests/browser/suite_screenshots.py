@@ -52,12 +52,7 @@ CASES = [
 def take(page, out):
     """Create and run a suite, saving the run page as it goes; return the files written."""
     written = []
-
-    def shot(name, width=1280):
-        page.set_viewport_size({"width": width, "height": 800 if width > 600 else 844})
-        path = out / f"{name}.png"
-        page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
-        written.append(path)
+    shot = screenshots.shooter(page, out, written)
 
     pages.sign_in(page, "agent")
     page.goto("/suites")

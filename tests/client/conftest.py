@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from liveperson_functions import transport
+from liveperson_functions import core
 from liveperson_functions.auth import UserBearer
 from liveperson_functions.client import FunctionsClient
 from tests.support import ROOT
@@ -20,8 +20,7 @@ from .fakes import resolver_for
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch):
     """Keep retry backoff tiny so retry tests stay fast; the policy's shape is unchanged."""
-    monkeypatch.setattr(transport, "BACKOFF_FACTOR", 0.01)
-    monkeypatch.setattr(transport, "BACKOFF_JITTER", 0.01)
+    monkeypatch.setattr(core, "DEFAULT_RETRIES", core.Retries(backoff=0.01, jitter=0.01))
 
 
 @pytest.fixture
@@ -69,8 +68,10 @@ def installed(tmp_path_factory):
     """The bin folder of a fresh virtualenv holding `pip install .`: the client as users get it."""
     home = tmp_path_factory.mktemp("installed")
     subprocess.run([sys.executable, "-m", "venv", str(home)], check=True, timeout=120)
+    # With the async extra, and the requests stubs the README's examples need under mypy.
+    stubs = [line for line in DEV_PINS if line.startswith("types-requests==")]
     done = subprocess.run(
-        [home / "bin" / "python", "-m", "pip", "install", "--quiet", str(ROOT)],
+        [home / "bin" / "python", "-m", "pip", "install", "--quiet", f"{ROOT}[async]", *stubs],
         env=outside_env(),
         capture_output=True,
         text=True,
@@ -78,6 +79,9 @@ def installed(tmp_path_factory):
     )
     assert done.returncode == 0, done.stderr
     return home / "bin"
+
+
+DEV_PINS = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
 
 
 def outside_env(**extra):

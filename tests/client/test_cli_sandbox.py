@@ -141,10 +141,10 @@ def test_a_failing_function_exits_1_and_explains_on_stderr(sandbox):
     assert "[Warn] Order 9 is not in the order system" in done.stderr
 
 
-def test_an_unknown_function_exits_2_and_explains_on_stderr(sandbox):
+def test_an_unknown_function_exits_3_and_explains_on_stderr(sandbox):
     done = faas(sandbox, "invoke", MISSING)
 
-    assert done.returncode == 2
+    assert done.returncode == 3
     assert done.stdout == ""
     assert "com.liveperson.faas.es.missinglambda" in done.stderr
     assert "What happened: No function with this UUID exists" in done.stderr
@@ -196,7 +196,7 @@ def test_list_needs_a_user_bearer(sandbox):
     assert as_agent.returncode == 0, as_agent.stderr
     [summariser] = json.loads(as_agent.stdout)
     assert summariser["uuid"] == fn.SUMMARISER and summariser["state"] == "Productive"
-    assert as_app.returncode == 2
+    assert as_app.returncode == 3
     assert "HTTP 403" in as_app.stderr and "signed-in user" in as_app.stderr
     principals = [entry["principal"] for entry in sandbox_log(sandbox, "list_functions")]
     assert principals == ["user:agent", "app:sandbox-m2m"]

@@ -1,5 +1,7 @@
 """FunctionsClient against the real sandbox in both dialects: wire, results, errors and caches."""
 
+import asyncio
+import inspect
 import re
 import threading
 from urllib.parse import parse_qs
@@ -8,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from liveperson_functions.aio import AsyncFunctionsClient
 from liveperson_functions.auth import ClientCredentials
 from liveperson_functions.auth import UserBearer
 from liveperson_functions.client import FunctionsClient
@@ -31,14 +34,48 @@ PLATFORMS = [
     pytest.param(("v1", "v1"), id="v1"),
     pytest.param(("v2", "v2"), id="v2"),
 ]
+# Every test runs with both clients: they share one core, and must behave the same.
+CLIENTS = ["sync", "async"]
+
+
+class Blocking:
+    """An AsyncFunctionsClient whose coroutine methods are run to completion on a loop of its
+    own (in a thread), so the same tests drive both clients; threads calling it at once make
+    concurrent tasks on that one loop."""
+
+    def __init__(self, client):
+        self.client = client
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def __getattr__(self, name):
+        found = getattr(self.client, name)
+        if not callable(found):
+            return found
+
+        def call(*args, **kwargs):
+            result = found(*args, **kwargs)
+            if inspect.iscoroutine(result):
+                return asyncio.run_coroutine_threadsafe(result, self.loop).result()
+            return result
+
+        return call
+
+    def close(self):
+        asyncio.run_coroutine_threadsafe(self.client.aclose(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
 
 
 class LivePerson:
     """A served sandbox, with builders for clients that authenticate as an app or a user."""
 
-    def __init__(self, served, platform):
+    def __init__(self, served, platform, kind="sync"):
         self.served = served
         self.platform = platform
+        self.kind = kind
         self.url = served.url
         self.box = served.app.extensions["sandbox"]
         self.dialect = self.box.settings.dialect
@@ -68,13 +105,16 @@ class LivePerson:
 
     def client(self, auth=None, **kwargs):
         """A client for the sandbox account; an app (client credentials) unless `auth` says."""
-        client = FunctionsClient(
+        make = FunctionsClient if self.kind == "sync" else AsyncFunctionsClient
+        client = make(
             ACCOUNT,
             auth or self.app_auth(),
             self.resolver,
             platform=self.platform,
             **kwargs,
         )
+        if self.kind == "async":
+            client = Blocking(client)
         self._closing.append(client)
         return client
 
@@ -109,8 +149,13 @@ def shared():
         sandbox.stop()
 
 
+@pytest.fixture(params=CLIENTS)
+def kind(request):
+    return request.param
+
+
 @pytest.fixture(params=PLATFORMS)
-def lp(request, settings, shared):
+def lp(request, settings, shared, kind):
     dialect, platform = request.param
     if settings:
         served = start_sandbox([], dialect=dialect, **settings)
@@ -123,7 +168,7 @@ def lp(request, settings, shared):
         with state.lock:
             state.calls.clear()
             state.log.clear()
-    sandbox = LivePerson(served, platform)
+    sandbox = LivePerson(served, platform, kind)
     yield sandbox
     sandbox.close()
     if settings:
@@ -148,7 +193,7 @@ def test_invoke_sends_the_dialects_wire_format_and_returns_result_and_logs(lp):
     assert seen["path"] == f"/api/account/{ACCOUNT}/lambdas/{fn.GREETING}/invoke"
     assert seen["principal"] == "app:sandbox-m2m"
     assert seen["headers"]["X-Request-ID"] == outcome.request_id
-    assert seen["headers"]["User-Agent"].startswith("functions-invoker/")
+    assert seen["headers"]["User-Agent"].startswith("liveperson-functions/")
     assert seen["headers"]["Content-Type"] == "application/json"
     assert seen["headers"]["Authorization"] == "Bearer"
     body = seen["body"]
@@ -251,7 +296,7 @@ def test_is_implemented_asks_the_gateway_once_per_event_and_skill_within_a_minut
 
 def test_is_implemented_cache_expires_after_its_ttl(lp):
     now = [0.0]
-    client = lp.client(clock=lambda: now[0])
+    client = lp.client(_clock=lambda: now[0])
     client.is_implemented(fn.COMMAND_EVENT)
     now[0] = 59.0
     client.is_implemented(fn.COMMAND_EVENT)
@@ -603,3 +648,38 @@ def test_prepare_invoke_is_what_reaches_the_gateway(lp, event):
     assert set(seen["headers"]) - {"Authorization"} <= set(prepared.headers)
     # Only the timestamp differs: each call stamps its own.
     assert {**prepared.json, "timestamp": 0} == {**seen["body"], "timestamp": 0}
+
+
+@pytest.mark.parametrize("kind", ["async"], indirect=True)
+def test_64_concurrent_async_invocations_share_one_client_and_one_app_token(lp):
+    async def run():
+        auth = lp.app_auth()
+        async with AsyncFunctionsClient(ACCOUNT, auth, lp.resolver, platform=lp.platform) as c:
+            return await asyncio.gather(*(c.invoke(fn.ECHO, {"caller": i}) for i in range(64)))
+
+    answers = asyncio.run(run())
+
+    assert [answer.result for answer in answers] == [{"caller": i} for i in range(64)]
+    assert len({answer.request_id for answer in answers}) == 64
+    assert lp.calls("app_token") == 1
+    assert lp.calls("invoke") == 64
+
+
+@pytest.mark.parametrize("kind", ["async"], indirect=True)
+def test_the_async_client_awaits_coroutine_token_callables(lp):
+    tokens = ["not-a-bearer-the-sandbox-issued", lp.bearer("agent")]
+
+    async def get_token():
+        return tokens[0]
+
+    async def refresh():
+        tokens.pop(0)
+
+    async def run():
+        auth = UserBearer(get_token, refresh=refresh)
+        async with AsyncFunctionsClient(ACCOUNT, auth, lp.resolver, platform=lp.platform) as c:
+            return await c.invoke(fn.ECHO, {"n": 1})
+
+    assert asyncio.run(run()).result == {"n": 1}
+    first, replay = lp.log("invoke")
+    assert (first["status"], replay["status"]) == (401, 200)

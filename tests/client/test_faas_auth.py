@@ -39,7 +39,7 @@ def app_auth(fake, clock):
 
     def build(client_id=CLIENT_ID, secret=CLIENT_SECRET, sentinel=None):
         resolver = resolver_for(fake.domain, sentinel=sentinel)
-        auth = ClientCredentials(client_id, secret, resolver, ACCOUNT, clock=clock)
+        auth = ClientCredentials(client_id, secret, resolver, ACCOUNT, _clock=clock)
         strategies.append(auth)
         return auth
 

@@ -30,7 +30,7 @@ class Clock:
 def test_answers_are_cached_for_60_seconds(fake, make_client, answer):
     fake.reply("GET", implemented_path("e1"), Reply(200, {"implemented": answer}))
     clock = Clock()
-    client = make_client(fake.domain, clock=clock)
+    client = make_client(fake.domain, _clock=clock)
 
     assert client.is_implemented("e1") is answer
     clock.now += 59

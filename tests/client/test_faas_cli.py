@@ -7,6 +7,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from liveperson_functions import __version__
 from liveperson_functions.cli import faas
 from sandbox import ACCOUNT_ID
 
@@ -119,14 +120,14 @@ def test_a_failed_function_exits_1_with_advice(fake, run):
     assert "[Error] stack here" in result.stderr
 
 
-def test_a_platform_error_exits_2_with_advice(fake, run):
+def test_a_platform_error_exits_3_with_advice(fake, run):
     fake.reply(
         "POST",
         INVOKE,
         Reply(404, {"errorCode": "com.liveperson.faas.es.notdeployed", "errorMsg": "Draft"}),
     )
     result = run("invoke", FN_UUID)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "not deployed" in result.stderr
     assert "Deploy it" in result.stderr
 
@@ -190,7 +191,7 @@ def test_lp_bearer_wins_and_is_never_printed(fake, run):
         lambda seen: Reply(401, {"message": f"rejected {seen.headers['authorization']}"}),
     )
     result = run("invoke", FN_UUID, LP_BEARER=bearer)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert fake.requests_to(INVOKE)[0].headers["authorization"] == f"Bearer {bearer}"
     assert fake.requests_to(fake.token_path) == []
     assert bearer not in result.output
@@ -241,9 +242,9 @@ def test_usage_errors_exit_2(fake, run, args, env, message):
     assert fake.seen == []
 
 
-def test_a_bad_app_secret_exits_2_without_printing_it(fake, run):
+def test_a_bad_app_secret_exits_3_without_printing_it(fake, run):
     result = run("invoke", FN_UUID, LP_CLIENT_SECRET="wrong-secret-xyz")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "wrong-secret-xyz" not in result.output
     assert "LP_CLIENT_ID" in result.stderr
 
@@ -256,4 +257,87 @@ def test_python_dash_m_entry_point():
         check=False,
     )
     assert result.returncode == 0
-    assert "0.1.0" in result.stdout
+    assert result.stdout == f"liveperson-functions, version {__version__}\n"
+
+
+def test_json_puts_results_and_errors_on_stdout(fake, run):
+    fake.reply("POST", INVOKE, Reply(200, {"ok": 1}))
+    ok = run("invoke", FN_UUID, "--json")
+    fake.reply(
+        "POST",
+        INVOKE,
+        Reply(404, {"errorCode": "com.liveperson.faas.es.notdeployed", "errorMsg": "Draft"}),
+    )
+    refused = run("invoke", FN_UUID, "--json")
+
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["result"] == {"ok": 1}
+    assert refused.exit_code == 3 and refused.stderr == ""
+    error = json.loads(refused.stdout)["error"]
+    [seen] = fake.requests_to(INVOKE)[1:]
+    assert error == {
+        "kind": "refused",
+        "status": 404,
+        "code": "com.liveperson.faas.es.notdeployed",
+        "message": "Draft",
+        "request_id": seen.headers["x-request-id"],
+        "may_have_run": False,
+        "explanation": error["explanation"],
+        "advice": error["advice"],
+    }
+    assert "not deployed" in error["explanation"]
+
+
+def test_a_function_failure_in_json_exits_1(fake, run):
+    code = "com.liveperson.faas.handler.custom-failure"
+    fake.reply("POST", INVOKE, Reply(901, {"errorCode": code, "errorMsg": "no order"}))
+    failed = run("invoke", FN_UUID, "--json")
+    assert failed.exit_code == 1 and failed.stderr == ""
+    error = json.loads(failed.stdout)["error"]
+    assert (error["kind"], error["status"], error["code"]) == ("function-failed", 901, code)
+
+
+def test_no_answer_to_an_invocation_exits_4_may_have_run(fake, run, raw_server):
+    silent = raw_server("silent")
+    domains = f"sentinel={fake.domain},faasGW={silent.domain},faasUI={fake.domain}"
+
+    text = run("invoke", FN_UUID, "--timeout", "0.3", LP_DOMAINS=domains)
+    as_json = run("invoke", FN_UUID, "--timeout", "0.3", "--json", LP_DOMAINS=domains)
+
+    assert text.exit_code == as_json.exit_code == 4
+    assert "may or may not have run" in text.stderr
+    error = json.loads(as_json.stdout)["error"]
+    assert (error["kind"], error["may_have_run"], error["status"]) == ("read-timeout", True, None)
+    assert silent.requests == 2  # once per run: never resent
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (("invoke", FN_UUID), {"LP_CLIENT_ID": None, "LP_CLIENT_SECRET": None}, "LP_CLIENT_ID"),
+        (("invoke", FN_UUID, "--payload", "{nope"), {}, "not valid JSON"),
+        (("invoke", "not-a-uuid"), {}, "UUID"),
+        (("is-implemented", "bad/event"), {}, "event id"),
+        (("list",), {"LP_DOMAINS": "bogus"}, "LP_DOMAINS"),
+        (("invoke", FN_UUID, "--skill", "billing"), {}, "skill id"),
+    ],
+)
+def test_usage_errors_in_json_exit_2_on_stdout(fake, run, args, env, message):
+    result = run(*args, "--json", **env)
+    assert result.exit_code == 2
+    assert result.stderr == ""
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "bad-input" and message in error["message"]
+    assert error["may_have_run"] is False
+    assert fake.seen == []
+
+
+def test_help_documents_the_exit_codes_and_json():
+    result = CliRunner().invoke(faas, ["--help"])
+    assert result.exit_code == 0
+    for line in ("0  success", "1  the function ran and failed", "2  usage error", "3  refused"):
+        assert line in result.stdout
+    assert "4  sent, but no answer" in result.stdout and "may have run" in result.stdout
+    assert '{"error": {"kind", "status", "code", "message", "request_id"' in result.stdout
+    for command in ("invoke", "invoke-event", "is-implemented", "list", "check", "test"):
+        sub = CliRunner().invoke(faas, [command, "--help"])
+        assert "--json" in sub.stdout, command

@@ -4,12 +4,13 @@ import pytest
 import urllib3.util.connection
 
 from liveperson_functions import client as client_module
-from liveperson_functions import transport
 from liveperson_functions.auth import ClientCredentials
 from liveperson_functions.auth import UserBearer
+from liveperson_functions.core import Retries
 from liveperson_functions.errors import FaaSConnectionError
 from liveperson_functions.errors import FaaSDetailedError
 from liveperson_functions.errors import FaaSError
+from liveperson_functions.errors import FaaSInputError
 from liveperson_functions.errors import FaaSLambdaError
 
 from .fakes import ACCOUNT
@@ -141,30 +142,46 @@ def test_a_post_429_reports_retry_after(fake, make_client):
     assert "rate limit" in caught.value.explanation
 
 
-def test_the_retry_policy(monkeypatch):
-    monkeypatch.undo()  # the real backoff settings, not the fast test ones
-    policy = transport.retry_policy()
+def test_the_retry_policy():
+    policy = Retries()  # the real backoff settings, not the fast test ones
     assert policy.total == 2
-    assert policy.connect == 1  # a refused connection is tried once more at most (§5 row 61)
-    assert policy.read is False
-    assert policy.allowed_methods == frozenset({"GET"})
     # The error-codes page calls 500, 502 and 504 possibly temporary.
-    assert set(policy.status_forcelist) == {429, 500, 502, 503, 504}
-    assert policy.respect_retry_after_header
-    assert policy.parse_retry_after("3600") == 10
-    assert policy.parse_retry_after("3") == 3
+    assert policy.statuses == {429, 500, 502, 503, 504}
+    for status in sorted(policy.statuses):
+        assert policy.delay("GET", 0, status=status) is not None
+        assert policy.delay("POST", 0, status=status) is None  # a sent POST never again
+    assert policy.delay("GET", 0, status=404) is None
+    assert policy.delay("GET", 2, status=503) is None  # two retries at most
+    # A refused connection (nothing sent) is tried once more at most, whatever the method.
+    assert policy.delay("POST", 0, connect_failed=True) is not None
+    assert policy.delay("POST", 1, connect_failed=True, connects_retried=1) is None
+    # Retry-After is honoured up to 10 s.
+    assert policy.delay("GET", 0, status=429, retry_after="3600") == 10
+    assert policy.delay("GET", 0, status=429, retry_after="3") == 3
     # Every retry, the first included, waits a jittered backoff.
-    once = policy.increment("GET", "/x", error=urllib3.exceptions.ConnectTimeoutError())
-    delays = {once.get_backoff_time() for _ in range(20)}
+    delays = {policy.delay("GET", 0, status=503) for _ in range(20)}
     assert all(0.25 <= d <= 0.5 for d in delays) and len(delays) > 1
+    assert Retries(total=0).delay("GET", 0, status=503) is None
+
+
+def test_retries_are_the_client_s_to_set(fake, make_client):
+    fake.reply("GET", LIST, Reply(503, {"message": "busy"}))
+    with pytest.raises(FaaSDetailedError):
+        make_client(fake.domain, retries=Retries(total=4, backoff=0.01, jitter=0)).list_functions()
+    assert len(fake.requests_to(LIST)) == 5
+    with pytest.raises(FaaSDetailedError):
+        make_client(fake.domain, retries=0).list_functions()
+    assert len(fake.requests_to(LIST)) == 6
+    with pytest.raises(FaaSInputError):
+        make_client(fake.domain, retries=-1)
 
 
 def test_the_session(make_client, fake):
     session = make_client(fake.domain).session
     adapter = session.get_adapter("https://example.test/")
-    assert session.trust_env is False
+    assert session.trust_env is True  # HTTPS_PROXY, REQUESTS_CA_BUNDLE… as requests does
     assert adapter._pool_maxsize >= 32
-    assert adapter.max_retries.allowed_methods == frozenset({"GET"})
+    assert adapter.max_retries.total == 0  # the client retries, by the shared core's rule
 
 
 def test_a_401_refreshes_once_and_replays_once(fake, make_client):

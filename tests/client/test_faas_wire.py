@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from liveperson_functions import USER_AGENT
 from liveperson_functions.results import EventResult
 from liveperson_functions.results import Invocation
 
@@ -21,7 +22,7 @@ def assert_common_headers(seen, token="user-token"):
     assert seen.headers["authorization"] == f"Bearer {token}"
     assert UUID4.match(seen.headers["x-request-id"])
     assert seen.headers["content-type"] == "application/json"
-    assert seen.headers["user-agent"] == "functions-invoker/0.1.0"
+    assert seen.headers["user-agent"] == USER_AGENT
 
 
 def test_invoke_v1_wire_format_and_result(fake, make_client):

@@ -67,7 +67,7 @@ def as_written(code, sandbox):
 
 
 def test_the_sections_hold_the_examples_this_module_runs():
-    assert len(blocks(SECTIONS[0], "python")) == 5
+    assert len(blocks(SECTIONS[0], "python")) == 7
     assert len(blocks(SECTIONS[1], "sh")) == len(SH_EXPECTED)
     # Every example that runs talks to the sandbox the way the prose says.
     assert README_URL in "".join(blocks(SECTIONS[0], "python"))
@@ -107,6 +107,35 @@ def test_the_python_examples_run_in_order_as_one_script(sandbox, installed, tmp_
     assert f"{request_line}?v=1&externalSystem=Unknown\n" in out
     assert "{'name': 'Ada'} application/json" in out
     assert calls(sandbox, "list_functions") >= 1
+    # The DEBUG record of each HTTP call: method, path, status, ms, request id; no secrets.
+    implemented = f"/api/account/{ACCOUNT_ID}/events/{fn.COMMAND_EVENT}/isImplemented"
+    assert re.search(
+        rf"^HTTP GET {implemented} -> 200 in [0-9.]+ ms \(request id [0-9a-f-]{{36}}\)$", out, re.M
+    )
+    assert "Bearer" not in out and "secret" not in out
+    assert re.search(r"^\d+\.\d+\.\d+ liveperson-functions/\S+ python/3\.\d+\.\d+$", out, re.M)
+    # The async client: three concurrent invocations, in order, then isImplemented.
+    assert "Hello, Ada!\nHello, Alan!\nHello, Grace!\nTrue\n" in out
+
+
+def test_the_python_examples_pass_mypy_strict(installed, tmp_path):
+    script = tmp_path / "examples.py"
+    script.write_text("\n".join(blocks(SECTIONS[0], "python")), encoding="utf-8")
+
+    # The repository's mypy, checking against the package `pip install .` put in a fresh
+    # virtualenv (its py.typed and annotations), run outside the repository.
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--python-executable", installed / "python"]
+        + ["--cache-dir", str(tmp_path / "cache"), str(script)],
+        cwd=tmp_path,
+        env=outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("Success: no issues found in 1 source file")
 
 
 # For each ```sh block of "Command line", in order: what its output must show.
@@ -120,7 +149,12 @@ SH_EXPECTED = [
         '"implemented": true',
     ),
     ("UUID", "Billing commands", "Greeting", "Modified"),
-    ("exit code 1", "exit code 2", f"{fn.COMMAND_EVENT} is implemented."),
+    (
+        "exit code 1",
+        "exit code 3",
+        "\ncom.liveperson.faas.es.missinglambda\n",
+        f"{fn.COMMAND_EVENT} is implemented.",
+    ),
 ]
 
 

@@ -102,3 +102,45 @@ def test_bad_input_exits_2_and_sends_nothing(sandbox, tmp_path, content, message
     done = faas(sandbox, "test", write(tmp_path, content))
     assert done.returncode == 2 and message in done.stderr
     assert calls(sandbox, "invoke") == 0
+
+
+MISSING = "00000000-0000-4000-8000-000000000000"
+UNKNOWN = {"name": "unknown function", "function": MISSING, "payload": {}}
+
+
+def test_a_platform_error_shows_its_status_code_and_message(sandbox, tmp_path):
+    done = faas(sandbox, "test", write(tmp_path, {"name": "Smoke", "cases": [UNKNOWN]}))
+
+    assert done.returncode == 1, done.stderr
+    [seen] = sandbox_log(sandbox, "invoke")
+    request_id = seen["headers"]["X-Request-ID"]
+    lines = done.stdout.splitlines()
+    failed = next(n for n, line in enumerate(lines) if line.startswith("  FAIL unknown function"))
+    assert lines[failed + 1] == "       outcome: expected success, got platform-error"
+    assert lines[failed + 2] == (
+        "       platform-error: HTTP 404 com.liveperson.faas.es.missinglambda: "
+        f"There is no {MISSING} deployed on {seen['path'].split('/')[3]} "
+        f"(request id {request_id})"
+    )
+
+
+def test_json_prints_the_run_and_errors_on_stdout(sandbox, tmp_path):
+    suite = write(tmp_path, {"name": "Smoke", "cases": [PASSING[0], UNKNOWN]})
+
+    done = faas(sandbox, "test", suite, "--json")
+    bad = faas(sandbox, "test", write(tmp_path, "{"), "--json")
+
+    assert done.returncode == 1, done.stderr
+    run = json.loads(done.stdout)
+    assert (run["passed"], run["failed"]) == (1, 1)
+    [smoke] = run["suites"]
+    greeted, unknown = smoke["cases"]
+    assert (greeted["passed"], greeted["status"]) == (True, 200)
+    assert (unknown["outcome"], unknown["status"]) == ("platform-error", 404)
+    assert unknown["body"]["code"] == "com.liveperson.faas.es.missinglambda"
+    assert unknown["failures"] == [
+        {"what": "outcome", "expected": "success", "got": "platform-error"}
+    ]
+    assert bad.returncode == 2 and bad.stderr == ""
+    error = json.loads(bad.stdout)["error"]
+    assert error["kind"] == "bad-input" and "the file is not JSON" in error["message"]

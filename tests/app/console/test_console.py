@@ -3,12 +3,14 @@
 import html
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
 from sandbox import functions as demo
 from tests.support import Browser
 from tests.support import calls
+from tests.support import copy_as
 from tests.support import invoke
 from tests.support import sandbox_log
 from tests.support import token_record
@@ -311,13 +313,18 @@ def test_viewer_gets_the_permission_explanation(app, sandbox, browser):
 
 
 def test_copy_as_never_contains_the_token(app, sandbox, agent):
-    page = invoke(agent, app, demo.ECHO, '{"a": 1}')
+    result = invoke(agent, app, demo.ECHO, '{"a": 1}')
+    assert "curl -sS" not in result.text  # built only when "Copy as" opens
     record = token_record(app, agent)
-    assert "$LP_CLIENT_ID" in page.text and "$LP_CLIENT_SECRET" in page.text
-    assert "curl -sS -X POST" in visible_text(page)
-    assert "from liveperson_functions.client import FunctionsClient" in visible_text(page)
-    for secret in (record["access_token"], record["refresh_token"], record["id_token"]):
-        assert secret not in page.text
+    # Without script, the result page again; with script, the snippets alone.
+    entry = urlsplit(result.url).path
+    for page in (copy_as(agent, result), agent.get(f"{app.url}{entry}/snippets")):
+        assert page.status_code == 200
+        assert "$LP_CLIENT_ID" in page.text and "$LP_CLIENT_SECRET" in page.text
+        assert "curl -sS -X POST" in visible_text(page)
+        assert "from liveperson_functions.client import FunctionsClient" in visible_text(page)
+        for secret in (record["access_token"], record["refresh_token"], record["id_token"]):
+            assert secret not in page.text
 
 
 def test_hostile_names_descriptions_and_logs_are_inert(app, sandbox, agent):

@@ -13,6 +13,7 @@ from app import create_app
 from sandbox import functions as demo
 from tests.support import ROOT
 from tests.support import calls
+from tests.support import copy_as
 from tests.support import sandbox_log
 
 
@@ -56,7 +57,7 @@ def test_the_snippets_run_as_printed(app, sandbox, browser, target, dialect):
     path = f"/functions/{demo.GREETING}" if target == "function" else "/events/my_event"
     page = browser.get(app.url + path)
     fields = {"payload": '{"name": "Ana"}', "header_name": "X-Team", "header_value": "blue"}
-    result = browser.form_post(page, fields, action=path)
+    result = copy_as(browser, browser.form_post(page, fields, action=path))
     assert "sandbox-m2m" in snippet(result, "python")
     before = calls(sandbox, "invoke") + calls(sandbox, "invoke_event")
     shell = subprocess.run(

@@ -58,10 +58,10 @@ def create(browser, app, name, cases=()):
     return page
 
 
-def run(browser, page):
+def run(browser, page, **fields):
     """Press Run, then reload the run page (as a browser without JS would) until it is done."""
     path = re.search(r'action="(/suites/[0-9a-f]+/run)"', page.text).group(1)
-    started = browser.form_post(page, {}, action=path, allow_redirects=False)
+    started = browser.form_post(page, fields, action=path, allow_redirects=False)
     assert started.status_code == 303
     url = started.headers["Location"]
     deadline = time.monotonic() + 30
