@@ -42,6 +42,12 @@ def setup_user(app, user):
     entry_id = re.search(r"/history/([0-9a-f]{16})", done.url)[1]
     fields = {"kind": "function", "target": demo.ECHO, "payload": '{"k": 1}', "name": "kept"}
     browser.post(f"{app.url}/payloads", data={"csrf_token": browser.csrf(page), **fields})
+    fields.update(name=f"shared by {user}", shared="1")
+    saved = browser.post(f"{app.url}/payloads", data={"csrf_token": browser.csrf(page), **fields})
+    item_id = re.search(r'href="/shared/payloads/([0-9a-f]+)"', saved.text)[1]
+    listing = browser.get(f"{app.url}/environments")
+    made = browser.form_post(listing, {"name": f"Env of {user}"}, action="/environments")
+    env_id = re.search(r'action="/environments/([0-9a-f]+)"', made.text)[1]
     listing = browser.get(f"{app.url}/suites")
     suite = browser.form_post(listing, {"name": "Walked"}, action="/suites")
     suite_id = re.search(r"/suites/([0-9a-f]+)/edit", suite.text)[1]
@@ -60,6 +66,8 @@ def setup_user(app, user):
         "entry_id": entry_id,
         "suite_id": suite_id,
         "run_id": run_url.rsplit("/", 1)[1],
+        "item_id": item_id,
+        "env_id": env_id,
         "filename": "style.css",
     }
     return browser, values
@@ -95,6 +103,11 @@ def body(values):
         "new_suite": "Sneaked",
         "suite_id": values["suite_id"],
         "suite": json.dumps({"name": "Sneaked", "cases": [case]}),
+        "shared": "1",
+        "version": "1",
+        "var_name": "sneaked",
+        "var_value": "1",
+        "environment": values["env_id"],
     }
 
 
@@ -139,6 +152,11 @@ def store_contents(app, skipped_sessions):
 
 def test_get_head_and_options_never_invoke_write_or_sign_out(app, sandbox):
     walkers = [setup_user(app, "agent"), setup_user(app, "admin")]
+    # Each walks the other's shared payload too.
+    walkers[0][1]["item_id"], walkers[1][1]["item_id"] = (
+        walkers[1][1]["item_id"],
+        walkers[0][1]["item_id"],
+    )
     before = {name: calls(sandbox, name) for name in UPSTREAM}
     sids = [browser.cookies.get(COOKIE) for browser, _ in walkers]
     stored = store_contents(app, sids)
