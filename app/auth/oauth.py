@@ -12,7 +12,7 @@ from app.auth import sentinel
 from app.sessions import KEPT_STATES
 
 STATE_LIFETIME = 3600  # seconds a sign-in may take, as authlib keeps its state's data
-AUTHLIB_STATE = "_state_sentinel_"  # authlib's session key for a state's data, before it
+AUTHLIB_STATE = "_state_sentinel_"  # + the state: where authlib keeps a state's data
 
 
 class SentinelApp(FlaskOAuth2App):
