@@ -12,6 +12,7 @@ from werkzeug.exceptions import SecurityError
 
 from app import htmx
 from app.auth.resume import RESUMABLE
+from app.auth.resume import TooLongToKeep
 from app.auth.resume import keep_form
 from app.auth.tokens import RefreshFailed
 from app.auth.tokens import SignInRequired
@@ -47,7 +48,7 @@ def init_app(app):
     app.register_error_handler(Exception, unexpected_error)
 
 
-def page(status, text=None, title=None, retry_after=None, sign_in=False):
+def page(status, text=None, title=None, retry_after=None, sign_in=False, back=False):
     default_title, default_text = PAGES.get(status, PAGES[400 if status < 500 else 500])
     if "user" not in g:
         # Failed before load_user ran (a 413, a CSRF check): the header still shows who it is.
@@ -56,10 +57,11 @@ def page(status, text=None, title=None, retry_after=None, sign_in=False):
     template = "errors/error.html"
     if htmx.wanted():
         # For the page's script: in the result panel, beside the form and what was typed;
-        # signing in again is another page.
-        headers |= htmx.WHOLE_PAGE if sign_in else htmx.RESULT
+        # signing in again is another page, unless what was typed could not be kept.
+        in_panel = not sign_in or back
+        headers |= htmx.RESULT if in_panel else htmx.WHOLE_PAGE
         headers["Vary"] = "HX-Request"
-        template = template if sign_in else "errors/_result.html"
+        template = "errors/_result.html" if in_panel else template
     body = render_template(
         template,
         status=status,
@@ -67,6 +69,7 @@ def page(status, text=None, title=None, retry_after=None, sign_in=False):
         text=text or default_text,
         request_id=g.get("request_id"),
         sign_in=sign_in,
+        back=back or status == 413,
     )
     return body, status, headers
 
@@ -86,14 +89,27 @@ def http_error(error):
 
 def csrf_error(error):
     # The CSRF check runs before load_user, so g.user is not set yet: ask the session.
-    if session.get("user") is None and request.endpoint in RESUMABLE and keep_form():
-        return page(
-            400,
-            "Your session ended before this form was sent. Sign in again: what you typed "
-            "will be back on the page, and nothing is sent until you press Invoke.",
-            title="Sign in again",
-            sign_in=True,
-        )
+    if session.get("user") is None and request.endpoint in RESUMABLE:
+        try:
+            kept = keep_form()
+        except TooLongToKeep:
+            where = "copy it from the form" if htmx.wanted() else "go back, copy it"
+            return page(
+                400,
+                "You are signed out, so this form was not sent. What you typed is too long to "
+                f"keep while you sign in: {where}, then sign in again.",
+                title="Sign in again",
+                sign_in=True,
+                back=True,
+            )
+        if kept:
+            return page(
+                400,
+                "You are signed out, so this form was not sent. Sign in again: what you typed "
+                "will be back on the page, and nothing is sent until you press Invoke.",
+                title="Sign in again",
+                sign_in=True,
+            )
     return page(
         400,
         "This form expired or did not come from this app. Reload the page and try again.",
@@ -109,7 +125,11 @@ def discovery_error(error):
 def sign_in_required(error):
     end_session()
     text = str(error)
-    if keep_form():
+    try:
+        kept = keep_form()
+    except TooLongToKeep:
+        kept = False
+    if kept:
         text += " What you typed will be back on the page; nothing was sent."
     return page(401, text, title="Sign in again", sign_in=True)
 

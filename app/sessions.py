@@ -153,8 +153,10 @@ class Guarded:
 
 
 def carried(session):
-    """Tell whether a session goes in its cookie: not signed in, and holding no kept form."""
-    return "user" not in session and "pending_form" not in session
+    """Tell whether a session goes in its cookie: not signed in, and holding no kept form but
+    one of no known user (small: resume.MAX_OWNERLESS_FORM)."""
+    pending = session.get("pending_form")
+    return "user" not in session and (pending is None or pending.get("sub") is None)
 
 
 class FileSessions(Guarded, CacheLibSessionInterface):

@@ -1,6 +1,7 @@
 """The pages of the signed-in app."""
 
 import functools
+import re
 import time
 
 from flask import Blueprint
@@ -12,6 +13,8 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from markupsafe import Markup
+from markupsafe import escape
 
 from app.auth import flow
 from app.auth import tokens
@@ -46,6 +49,18 @@ def links():
     return {"links": links_under(request.script_root)}
 
 
+@bp.app_template_filter("counted")
+def counted(number, noun):
+    """Say how many of a thing: "1 case", "2 cases"."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+@bp.app_template_filter("breakable")
+def breakable(text):
+    """Let an id break after _ . - / (never mid-word), as a table cell narrows."""
+    return Markup(re.sub(r"([_./-])", r"\1<wbr>", str(escape(text))))
+
+
 @functools.lru_cache(maxsize=8)
 def links_under(script_root):
     # Called inside a request under this script root, whose url_for adds it to each link.
@@ -57,7 +72,11 @@ def index():
     """Say what this is, or who is signed in, where, and when the token is next refreshed."""
     if g.user is None:
         # LP_DEMO_MODE only decides which way of signing in is the main button.
-        return render_template("index.html", step_by_step_first=current_app.config["LP_DEMO_MODE"])
+        return render_template(
+            "index.html",
+            step_by_step_first=current_app.config["LP_DEMO_MODE"],
+            sandbox=current_app.config["SANDBOX_MODE"],
+        )
     record = tokens.current(session["token_key"])
     found = flow.load(session["token_key"]) or {}
     config = current_app.config

@@ -34,6 +34,16 @@ class User:
         """Tell whether the user may invoke functions: FaaS-Developer or FaaS-Invocation."""
         return bool(INVOKE_PERMISSIONS & self.permissions)
 
+    def profile(self):
+        """Describe the user's permission profile in a few words, for the sign-in page."""
+        held = ", ".join(sorted(self.permissions)) or "no Functions permission"
+        if self.can_invoke():
+            may = "reads and invokes"
+        else:
+            may = "reads, may not invoke" if self.can_read() else "may not read or invoke"
+        admin = "account administrator; " if self.is_admin else ""
+        return f"{admin}{held} — {may}"
+
     def get_user_id(self):
         """Return the id authlib records for the resource owner."""
         return self.user_id

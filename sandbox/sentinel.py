@@ -18,6 +18,7 @@ from flask import session
 from flask_wtf.csrf import CSRFProtect
 
 from .directory import SCOPE
+from .directory import USERS
 from .state import ID_TOKEN_KID
 from .state import AuthorizationCode
 
@@ -239,19 +240,24 @@ def authorize():
         if "another" in request.form or ("continue" in request.form and user is None):
             # "Use another account": sign the remembered user out here, ask for a password.
             session.pop("user", None)
-            return render_template("sandbox/login.html", failed=False, remembered=None)
+            return login_page(failed=False, remembered=None)
         if "continue" not in request.form:
             user = current_app.extensions["sandbox"].directory.check_password(
                 request.form.get("username"), request.form.get("password")
             )
             if user is None:
-                return render_template("sandbox/login.html", failed=True), 401
+                return login_page(failed=True), 401
             session.update(user=user.login_name, sign_in=state().sign_ins_ended[user.login_name])
         return server.create_authorization_response(grant=grant, grant_user=user)
     if user is None:
-        return render_template("sandbox/login.html", failed=False, remembered=None)
+        return login_page(failed=False, remembered=None)
     # Someone is remembered: continue as them in one click, or use another account.
-    return render_template("sandbox/login.html", failed=False, remembered=user)
+    return login_page(failed=False, remembered=user)
+
+
+def login_page(**context):
+    """Render the sign-in page, which lists every demo user with its permission profile."""
+    return render_template("sandbox/login.html", users=USERS, **context)
 
 
 @bp.post("/token")

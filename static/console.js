@@ -17,10 +17,19 @@
     each(root, "textarea[data-json]", function (area) {
       var message = document.getElementById("payload-error");
       area.addEventListener("input", function () {
-        try {
-          if (bytes(area.value) > MAX_PAYLOAD_BYTES) {
-            throw new Error("the payload is larger than 256 KB, the most the gateway accepts");
+        var size = bytes(area.value);
+        if (size > MAX_PAYLOAD_BYTES) {
+          // Too large is not invalid: say it as the server does.
+          area.setAttribute("aria-invalid", "true");
+          if (message) {
+            message.textContent = "The payload is larger than 256 KB, the most the gateway " +
+              "accepts (" + size.toLocaleString("en-US") + " bytes): send a smaller one.";
+            message.dataset.live = "1";
+            message.hidden = false;
           }
+          return;
+        }
+        try {
           JSON.parse(area.value);
           area.removeAttribute("aria-invalid");
           if (message && message.dataset.live) { message.hidden = true; }

@@ -1,5 +1,6 @@
 """Sign-in with Sentinel (authorization code, state, PKCE), sign-out, and `login_required`."""
 
+import contextlib
 import functools
 import secrets
 import time
@@ -24,6 +25,7 @@ from app.auth import flow
 from app.auth import oauth
 from app.auth import sentinel
 from app.auth import tokens
+from app.auth.resume import TooLongToKeep
 from app.auth.resume import keep_form
 from liveperson_functions.breaker import CircuitOpen
 
@@ -116,7 +118,8 @@ def login_required(view):
     @functools.wraps(view)
     def wrapped(**kwargs):
         if g.user is None:
-            keep_form()
+            with contextlib.suppress(TooLongToKeep):
+                keep_form()
             target = request.full_path if request.query_string else request.path
             login = url_for("auth.login", next=target)
             if htmx.wanted():  # the script would follow a redirect itself: navigate instead
@@ -198,6 +201,9 @@ def callback():
         if args["error"] in ("server_error", "temporarily_unavailable"):
             return message(UNAVAILABLE, 503)
         return message(FAILED, 400)
+    if not known and g.user is not None:
+        # Back to an old callback after signing in: the sign-in is done, go home.
+        return redirect(url_for("views.index"), 303)
     if not known:
         current_app.logger.warning("sign-in callback with an unknown or expired state")
         return message(EXPIRED, 400)
@@ -258,8 +264,10 @@ def start_session(token, exchange):
     target = session.get("next", "/")
     carried = ("pending_form", "flow", "walkthrough")
     kept = {name: session[name] for name in carried if name in session}
-    if kept.get("pending_form", {}).get("sub") != str(identity.get("sub", "unknown")):
+    typist = kept.get("pending_form", {}).get("sub", "")
+    if typist is not None and typist != str(identity.get("sub", "unknown")):
         # Someone else typed it: never prefilled for whoever signs in next in this browser.
+        # (None: a browser signed out with no known user typed it, this browser's own.)
         kept.pop("pending_form", None)
     session.clear()
     session.update(kept)

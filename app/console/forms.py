@@ -133,6 +133,8 @@ class Invocation:
     event_source: str = ""
     payload: object = None
     errors: dict = field(default_factory=dict)
+    # Whose token invokes: "user" or "app" (admins only); kept wherever the form comes back.
+    invoke_as: str = "user"
     # The environment chosen, the header values to send once its variables are filled, and
     # what was sent as shown (app.workspace.variables).
     environment: str = ""
@@ -152,15 +154,21 @@ class Invocation:
         }
 
 
+def typed(text):
+    """Return a textarea's text as typed: browsers send its line breaks as CRLF."""
+    return text.replace("\r\n", "\n")
+
+
 def read_invoke_form(form):
     """Read and check an invoke form; unknown fields (account, URL, Authorization) are ignored."""
     names, values = form.getlist("header_name"), form.getlist("header_value")
     rows = [(n.strip(), v) for n, v in zip(names, values, strict=False) if n.strip() or v]
     checked = Invocation(
-        payload_text=form.get("payload", ""),
+        payload_text=typed(form.get("payload", "")),
         headers=rows,
         skill_id=form.get("skill_id", "").strip(),
         event_source=form.get("event_source", "").strip(),
+        invoke_as="app" if form.get("invoke_as") == "app" else "user",
     )
     errors = checked.errors
     try:

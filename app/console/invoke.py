@@ -22,6 +22,8 @@ from liveperson_functions.errors import FaaSLambdaError
 
 # Characters of a response kept in the history; payloads are kept whole (the form caps them).
 MAX_KEPT_RESPONSE = 64 * 1024
+# Kept whole beside the history for the user's latest invocations (userdata.WHOLE_KEPT).
+MAX_WHOLE_RESPONSE = 1024 * 1024
 FUNCTIONS_UI_LOGS = (
     "Read the function's logs in the Functions UI (find the request id) to see what it did."
 )
@@ -33,11 +35,15 @@ def userdata():
     return current_app.extensions["userdata"]
 
 
-def kept(text, entry):
-    """Return a response as kept in the history, marking the entry when it was cut."""
+def kept(text, entry, where="response"):
+    """Return a response as kept in the history entry, marking the entry when it was cut;
+    the whole text (up to MAX_WHOLE_RESPONSE) waits under "_whole" to be kept beside it."""
     if len(text) <= MAX_KEPT_RESPONSE:
         return text
-    entry["response_cut"] = len(text)
+    if where == "response":
+        entry["response_cut"] = len(text)
+    if len(text) <= MAX_WHOLE_RESPONSE:
+        entry.setdefault("_whole", {})[where] = text
     return text[:MAX_KEPT_RESPONSE]
 
 
@@ -54,6 +60,30 @@ def shown(value):
         return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+# The codes for "no (deployed) function with this UUID" (V1, V2).
+MISSING_CODES = ("com.liveperson.faas.es.missinglambda", "com.liveperson.faas.function.not-found")
+
+
+def with_whole(entry):
+    """Return the entry with its whole responses when they are still kept; else as it is,
+    marked `trimmed` when its responses were cut."""
+    whole = userdata().whole(g.user["sub"], entry["id"]) if "id" in entry else None
+    cut = entry.get("response_cut") or any(
+        len(row["result"]) >= MAX_KEPT_RESPONSE for row in entry.get("rows") or ()
+    )
+    if not cut:
+        return entry
+    if not whole:
+        return {**entry, "trimmed": True}
+    entry = {**entry, "response": whole.get("response", entry.get("response"))}
+    entry.pop("response_cut", None)
+    entry["rows"] = [
+        {**row, "result": whole.get(f"row {number}", row["result"])}
+        for number, row in enumerate(entry.get("rows") or ())
+    ]
+    return entry
+
+
 def failed(entry, error):
     """Describe a refused or failed invocation in the entry."""
     logs = getattr(error, "error_logs", [])
@@ -63,10 +93,11 @@ def failed(entry, error):
         advice = advice.replace(FUNCTIONS_UI_LOGS, LOGS_BELOW)
     explanation = error.explanation
     if error.status == 404 and entry["kind"] == "function":
-        explanation = (
-            f"No function with this UUID is deployed on account "
-            f"{current_app.config['LP_ACCOUNT_ID']}. {explanation}"
-        )
+        account = current_app.config["LP_ACCOUNT_ID"]
+        missing = f"No function with this UUID is deployed on account {account}."
+        # Those codes' own explanation says the same without the account: say it once.
+        same = getattr(error, "code", None) in MISSING_CODES
+        explanation = missing if same else f"{missing} {explanation}"
     if error.status == 403:
         session[NO_INVOKE_KEY] = True
     entry.update(
@@ -111,8 +142,15 @@ def run(kind, target, name, form, call):
         session.pop(NO_INVOKE_KEY, None)
         entry.update(outcome="success", **result(entry))
     entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    whole = entry.pop("_whole", None)
     entry = variables.record(entry, form)
+    if whole and form.variables:
+        # Masked as the entry is: a secret value the function echoed never reaches the store.
+        mask = form.variables["resolver"].mask
+        whole = {where: mask(text) for where, text in whole.items()}
     entry["id"] = userdata().add_invocation(g.user["sub"], entry)
+    if whole:
+        userdata().save_whole(g.user["sub"], entry["id"], whole)
     if not session.get("first_invocation_noted"):
         url, headers = request_preview(entry)
         flow.note_invocation(
@@ -172,9 +210,9 @@ def by_event(results, functions):
                     "uuid": r.uuid,
                     "name": names.get(r.uuid, ""),
                     "timestamp": r.timestamp,
-                    "result": kept(shown(r.result), entry),
+                    "result": kept(shown(r.result), entry, f"row {number}"),
                 }
-                for r in results
+                for number, r in enumerate(results)
             ],
         }
 

@@ -6,6 +6,7 @@ import shlex
 from urllib.parse import quote
 
 from flask import current_app
+from flask import render_template
 
 from app.console.gateway import EVENT_SOURCE
 from liveperson_functions.discovery import DiscoveryError
@@ -18,8 +19,11 @@ PER_CALL = ("X-Request-ID", "User-Agent")
 SANDBOX_APP = ("sandbox-m2m", "sandbox-m2m-secret")
 NOTE = (
     "LP_CLIENT_ID and LP_CLIENT_SECRET are an app (API key) of account {account} allowed to "
-    "invoke functions; the snippet fetches its own app token with them."
+    "invoke functions; the snippet fetches its own app token with them, so it runs as the app, "
+    "which may be allowed more than you."
 )
+# How to get the Python client outside this repository (README, "Use it from Python").
+INSTALL = "python -m pip install .  # in a copy of the Functions Invoker repository"
 
 
 def base_url(service, fallback):
@@ -127,17 +131,53 @@ def python(entry, payload):
         show = "for ran in result:\n    print(ran.uuid, json.dumps(ran.result, indent=2))"
     return (
         f"# {NOTE.format(account=config['LP_ACCOUNT_ID'])}\n"
-        "import json\nimport os\n\n"
-        "from liveperson_functions.auth import ClientCredentials\n"
-        "from liveperson_functions.client import FunctionsClient\n"
-        "from liveperson_functions.discovery import Resolver\n\n"
+        f"# Needs the liveperson_functions client: {INSTALL}\n"
+        "import json\nimport os\nimport sys\n\n"
+        "try:\n"
+        "    from liveperson_functions import FaaSError\n"
+        "    from liveperson_functions import FaaSLambdaError\n"
+        "    from liveperson_functions.auth import ClientCredentials\n"
+        "    from liveperson_functions.client import FunctionsClient\n"
+        "    from liveperson_functions.discovery import Resolver\n"
+        "except ModuleNotFoundError:\n"
+        f'    sys.exit("Install the liveperson_functions client first: {INSTALL}")\n\n'
         f"account = {config['LP_ACCOUNT_ID']!r}\n"
         f"resolver = Resolver({', '.join(resolver)})\n"
         f"auth = ClientCredentials({client_id}, {secret}, resolver, account)\n"
         f"client = FunctionsClient(account, auth, resolver{platform})\n"
         f"payload = {pprint.pformat(payload, sort_dicts=False)}\n"
-        f"result = {call}\n"
+        "try:\n"
+        f"    result = {call}\n"
+        "except FaaSLambdaError as exc:  # the function ran and failed: its error and logs\n"
+        '    print("The function failed:", exc.code, exc.message, file=sys.stderr)\n'
+        "    for log in exc.error_logs:\n"
+        '        print(" ", log.get("level"), log.get("message"), file=sys.stderr)\n'
+        "    sys.exit(1)\n"
+        "except FaaSError as exc:  # LivePerson refused the call, or no usable answer\n"
+        '    sys.exit(f"Failed: {exc.status or exc.kind} {exc}. {exc.advice}")\n'
         f"{show}\n"
+    )
+
+
+def node(entry, payload):
+    """Return a Node script that repeats the invocation with LivePerson's own Node client."""
+    config = current_app.config
+    invocation = {"lambdaUuid" if entry["kind"] == "function" else "eventId": entry["target"]}
+    invocation["externalSystem"] = entry["event_source"] or EVENT_SOURCE
+    if entry["skill_id"]:
+        invocation["skillId"] = entry["skill_id"]
+    invocation["body"] = prepared(entry, payload).json
+    return render_template(
+        "snippets/node.js",
+        note=NOTE.format(account=config["LP_ACCOUNT_ID"]),
+        account=config["LP_ACCOUNT_ID"],
+        sandbox=config["SANDBOX_MODE"],
+        client_id=SANDBOX_APP[0],
+        client_secret=SANDBOX_APP[1],
+        # Plain http is allowed only to loopback hosts: a local LivePerson such as the sandbox.
+        local=config["LP_INSECURE_HTTP"],
+        csds=config["LP_CSDS_URL"],
+        invocation=json.dumps(invocation, indent=2, ensure_ascii=False),
     )
 
 
@@ -147,8 +187,13 @@ def for_entry(entry):
     entry = {**entry, **entry.get("sent", {})}
     payload = payload_of(entry)
     if payload is None:
-        return {"curl": None, "python": None}
+        return {"curl": None, "python": None, "node": None}
     note = NOTE.format(account=current_app.config["LP_ACCOUNT_ID"])
     if current_app.config["SANDBOX_MODE"]:
         note += " Here they default to the sandbox's demo app, so the snippets run as printed."
-    return {"curl": curl(entry, payload), "python": python(entry, payload), "snippet_note": note}
+    return {
+        "curl": curl(entry, payload),
+        "python": python(entry, payload),
+        "node": node(entry, payload),
+        "snippet_note": note,
+    }

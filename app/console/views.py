@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import htmx
 from app.auth.resume import take_pending_form
+from app.auth.resume import typed_fields
 from app.auth.views import login_required
 from app.console import as_app
 from app.console import events as catalogue
@@ -83,6 +84,7 @@ def from_entry(entry):
         entry["skill_id"],
         entry["event_source"],
         environment=entry.get("environment_id", ""),
+        invoke_as=entry.get("token") or "user",
     )
 
 
@@ -93,6 +95,9 @@ def prefill(kind, target, default):
     if pending is not None:
         flash("What you typed is back; press Invoke to send it.")
         return variables.read_invoke_form(MultiDict(pending))
+    typed = typed_fields(request.args.get("typed"))
+    if typed is not None:
+        return variables.read_invoke_form(MultiDict(typed))
     sub = g.user["sub"]
     entry_id, saved = request.args.get("from"), request.args.get("saved")
     if entry_id:
@@ -115,13 +120,17 @@ def send(kind, target, name, form, call):
     entry = invoke.run(kind, target, name, form, call)
     address = url_for("history.entry", entry_id=entry["id"])
     if htmx.wanted():
-        panel = render_template("console/_result.html", result=entry, partial=True)
+        panel = render_template(
+            "console/_result.html", result=invoke.with_whole(entry), partial=True
+        )
         return panel, 200, {"HX-Push-Url": address}
     return redirect(address + "#result", 303)
 
 
 def page_for(template, entry, saved=True, **context):
     """Render an invoke page (or a history entry's), with the saved payloads where shown."""
+    if entry:
+        entry = invoke.with_whole(entry)
     if saved:
         context["saved"] = userdata().payloads(g.user["sub"], context["kind"], context["target"])
     context.setdefault("action", request.path)
@@ -152,20 +161,29 @@ def vary(response):
 @login_required
 def functions():
     """List the account's functions, filtered by state, event and name; open any UUID."""
-    typed = request.args.get("open")
-    if typed is not None:
-        # A UUID, or a Functions UI or gateway URL with one in it.
-        found = ANY_UUID.search(typed[:2048])
-        if found:
-            return redirect(url_for("console.function", uuid=found.group(0).lower()))
-        flash("No function UUID there: paste a UUID or a Functions UI or gateway URL with one.")
+    opened = (request.args.get("open") or "")[:2048]
+    # A UUID, or a Functions UI or gateway URL with one in it.
+    found = ANY_UUID.search(opened)
+    if found:
+        return redirect(url_for("console.function", uuid=found.group(0).lower()))
     state = request.args.get("state", "")
     event = request.args.get("event", "").strip()[:128]
     name = request.args.get("name", "").strip()[:128]
     try:
         found = gateway.functions()
     except FaaSError as error:
-        return problem(error, "list the account's functions", "console/functions.html")
+        if opened:
+            flash(NOT_OPENED)
+        return problem(
+            error, "list the account's functions", "console/functions.html", opened=opened
+        )
+    if opened.strip():
+        named = by_name(found, opened.strip())
+        if len(named) == 1:
+            return redirect(url_for("console.function", uuid=named[0]["uuid"]))
+        if named:
+            return redirect(url_for("console.functions", name=opened.strip()))
+        flash(NOT_OPENED)
     listed = [
         f
         for f in found
@@ -185,8 +203,25 @@ def functions():
         pages=pages,
         first=(page - 1) * PAGE_SIZE + 1,
         filters={"state": state, "event": event, "name": name},
+        opened=opened,
         states=STATES,
         invocable=INVOCABLE,
+    )
+
+
+NOT_OPENED = (
+    "No function has that UUID or name: paste a UUID, a Functions UI or gateway URL with one, "
+    "or (part of) a function's name."
+)
+
+
+def by_name(functions, typed):
+    """Return the functions a typed name means: the one named exactly so, else those whose
+    name contains it."""
+    wanted = typed.lower()
+    exact = [f for f in functions if (f["name"] or "").lower() == wanted]
+    return (
+        exact if len(exact) == 1 else [f for f in functions if wanted in (f["name"] or "").lower()]
     )
 
 
@@ -204,6 +239,8 @@ def function(uuid):
     context = {"function": found, "listed": listed, "refused": refused, "kind": "function"}
     context["target"] = uuid
     context["invocable"] = INVOCABLE
+    # A listed function that is not deployed opens read-only: the page says why.
+    context["readonly"] = listed and found["state"] not in INVOCABLE
     if request.method != "POST":
         # HEAD comes here too (Flask routes it to GET, Flask-WTF checks no CSRF on it): only a
         # POST, whose CSRF token was checked, ever sends.
@@ -240,7 +277,9 @@ def events():
         if forms.check_event_id(typed.strip()):
             return redirect(url_for("console.event", event_id=typed.strip()))
         error = "An event id is 1 to 128 letters, digits, and _ . : - characters."
-        return render_template("console/events.html", events=catalogue.EVENTS, error=error), 400
+        return render_template(
+            "console/events.html", events=catalogue.EVENTS, error=error, typed=typed
+        ), 400
     found = implemented.check([e.event_id for e in catalogue.EVENTS])
     return render_template(
         "console/events.html", events=catalogue.EVENTS, error=None, implemented=found

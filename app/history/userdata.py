@@ -14,6 +14,9 @@ from app.store import RedisStore
 from app.store import StoreError
 
 HISTORY_LIMIT = 200
+# Whole responses (those the history entry keeps only in part) are kept beside the history
+# for at least the user's latest invocations: the newest this many.
+WHOLE_KEPT = 20
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 SCHEMA = """
@@ -24,6 +27,13 @@ CREATE TABLE IF NOT EXISTS history (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_user ON history (sub, seq);
+CREATE TABLE IF NOT EXISTS whole_responses (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    sub TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS whole_responses_by_user ON whole_responses (sub, seq);
 CREATE TABLE IF NOT EXISTS payloads (
     sub TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -140,6 +150,28 @@ class SQLiteUserData(History):
         )
         return cursor.rowcount > 0
 
+    def save_whole(self, sub, entry_id, whole):
+        """Keep an entry's whole responses; only the user's newest WHOLE_KEPT stay."""
+        db = self.connection()
+        db.execute(
+            "INSERT INTO whole_responses (id, sub, data) VALUES (?, ?, ?)",
+            (entry_id, sub, as_text(whole)),
+        )
+        db.execute(
+            "DELETE FROM whole_responses WHERE sub = ? AND seq <= (SELECT seq FROM "
+            "whole_responses WHERE sub = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+            (sub, sub, WHOLE_KEPT),
+        )
+
+    def whole(self, sub, entry_id):
+        """Return an entry's whole responses if they are still kept, else None."""
+        row = (
+            self.connection()
+            .execute("SELECT data FROM whole_responses WHERE sub = ? AND id = ?", (sub, entry_id))
+            .fetchone()
+        )
+        return json.loads(row[0]) if row else None
+
     def ping(self):
         try:
             self.connection().execute("SELECT 1")
@@ -202,6 +234,23 @@ class RedisUserData(History):
     def delete_payload(self, sub, kind, target, name):
         field = json.dumps([kind, target, name])
         return bool(self._call("hdel", f"payloads:{sub}", field))
+
+    def save_whole(self, sub, entry_id, whole):
+        """Keep an entry's whole responses; only the user's newest WHOLE_KEPT stay."""
+        key, order = f"whole:{sub}", f"whole-order:{sub}"
+        try:
+            with self.client.pipeline() as pipe:
+                pipe.hset(key, entry_id, as_text(whole)).lpush(order, entry_id)
+                stale = pipe.lrange(order, WHOLE_KEPT, -1).execute()[-1]
+                if stale:
+                    pipe.hdel(key, *stale).ltrim(order, 0, WHOLE_KEPT - 1).execute()
+        except redis.RedisError as exc:
+            raise StoreError(str(exc)) from exc
+
+    def whole(self, sub, entry_id):
+        """Return an entry's whole responses if they are still kept, else None."""
+        raw = self._call("hget", f"whole:{sub}", entry_id)
+        return json.loads(raw) if raw else None
 
     def ping(self):
         try:

@@ -1,12 +1,15 @@
 """Each user's invocation history and saved payloads: pages, export and import."""
 
+import datetime
 import json
+import secrets
 import time
 
 import msgspec
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -14,13 +17,17 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from app.auth.resume import keep_typed
+from app.auth.resume import typed_fields
 from app.auth.views import login_required
 from app.console import forms
 from app.console import gateway
+from app.console import invoke
 from app.console import snippets
 from app.console.views import from_entry
 from app.console.views import page_for
 from app.console.views import userdata
+from app.views import counted
 from app.workspace import shared
 from liveperson_functions.errors import FaaSError
 from liveperson_functions.inputs import UUID
@@ -29,6 +36,7 @@ bp = Blueprint("history", __name__)
 
 MAX_IMPORT = 500
 MAX_PROBLEMS_SHOWN = 5
+PENDING_IMPORT_TTL = 15 * 60  # seconds an import waits for "replace or keep"
 
 
 @bp.app_template_filter("datetime")
@@ -60,6 +68,12 @@ def page_of(kind, target, **params):
     if kind == "function":
         return url_for("console.function", uuid=target, **params)
     return url_for("console.event", event_id=target, **params)
+
+
+def iso_time(epoch):
+    """Write a time as ISO 8601 in UTC, as exports show it."""
+    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def download(data, filename):
@@ -150,11 +164,40 @@ def own_entry(entry_id):
     return found
 
 
+@bp.get("/history/<entry_id>/response")
+@login_required
+def download_response(entry_id):
+    """Download an invocation's response as a file: whole while it is kept whole."""
+    found = invoke.with_whole(own_entry(entry_id))
+    if found["kind"] == "function":
+        body = found.get("response") or ""
+    else:
+        rows = [
+            {"uuid": r["uuid"], "name": r["name"], "result": r["result"]} for r in found["rows"]
+        ]
+        body = json.dumps(rows, indent=2, ensure_ascii=False)
+    try:
+        json.loads(body)
+    except ValueError:
+        mimetype, suffix = "text/plain", "txt"
+    else:
+        mimetype, suffix = "application/json", "json"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="response-{entry_id}.{suffix}"'},
+    )
+
+
 @bp.get("/history/export")
 @login_required
 def export_history():
     """Download this user's history as JSON."""
-    return download(userdata().invocations(g.user["sub"]), "invocation-history.json")
+    entries = [
+        {**e, "at": iso_time(e["at"]), "payload": forms.typed(e["payload"])}
+        for e in userdata().invocations(g.user["sub"])
+    ]
+    return download(entries, "invocation-history.json")
 
 
 @bp.post("/payloads")
@@ -163,36 +206,50 @@ def save_payload():
     """Save the form's payload under a name, for this function or event."""
     kind, target = target_of(request.form) or abort(400)
     name = forms.check_name(request.form.get("name"))
-    text = request.form.get("payload", "")
-    back = page_of(kind, target)
+    text = forms.typed(request.form.get("payload", ""))
     if name is None:
         flash("Give the payload a name (at most 80 characters) to save it.")
-        return redirect(back, 303)
+        return redirect(page_of(kind, target, typed=keep_typed(request.form)), 303)
     try:
         forms.check_saved(text)
     except forms.PayloadTooLarge as exc:
         flash(f"Not saved: {exc}.")
-        return redirect(back, 303)
+        return redirect(page_of(kind, target, typed=keep_typed(request.form)), 303)
     except forms.PayloadError as exc:
         flash(f"Not saved: the payload is not valid JSON: {exc}.")
-        return redirect(back, 303)
+        return redirect(page_of(kind, target, typed=keep_typed(request.form)), 303)
     if request.form.get("shared") == "1":
         return shared.share_new(kind, target, name, text)
     existing = {p["name"] for p in userdata().payloads(g.user["sub"], kind, target)}
     if name in existing and request.form.get("replace") != "yes":
-        # Ask first; the page carries the payload, so nothing typed is lost either way.
-        return render_template(
-            "history/confirm.html",
-            action="replace",
-            kind=kind,
-            target=target,
-            name=name,
-            payload=text,
-            back=back,
-        )
+        # Ask first, on a page of its own (GET): Back and reload never post again, and what
+        # was typed waits server-side for "Keep the old one".
+        typed_id = keep_typed(request.form)
+        return redirect(url_for("history.confirm_replace", typed_id=typed_id), 303)
     userdata().save_payload(g.user["sub"], kind, target, name, text)
     flash(f"Saved the payload as “{name}”.")
     return redirect(page_of(kind, target, saved=name), 303)
+
+
+@bp.get("/payloads/replace/<typed_id>")
+@login_required
+def confirm_replace(typed_id):
+    """Ask before saving over a payload of the same name; keeping it brings the form back."""
+    fields = typed_fields(typed_id)
+    if fields is None:
+        flash("That question has expired: save the payload again.")
+        return redirect(url_for("history.payloads"), 303)
+    form = dict(fields)
+    kind, target = target_of(form) or abort(400)
+    return render_template(
+        "history/confirm.html",
+        action="replace",
+        kind=kind,
+        target=target,
+        name=form.get("name", ""),
+        payload=forms.typed(form.get("payload", "")),
+        back=page_of(kind, target, typed=typed_id),
+    )
 
 
 @bp.get("/payloads/delete")
@@ -234,7 +291,8 @@ def export_payloads():
         for p in userdata().payloads(g.user["sub"])
     ]
     items += shared.exported_payloads()
-    return download({"savedPayloads": items, "exportedAt": int(time.time())}, "payloads.json")
+    exported = {"savedPayloads": items, "exportedAt": iso_time(time.time())}
+    return download(exported, "payloads.json")
 
 
 @bp.post("/payloads/import")
@@ -259,18 +317,98 @@ def import_payloads():
             problems.append(f"entry {number} {exc}")
             continue
         (to_share if item.get("shared") is True else checked).append(valid)
+    if not sort_import(checked)[1]:
+        return finish(checked, problems, to_share=to_share)
+    # Same names, other payloads: ask first. The checked file waits server-side, and the
+    # question is its own page (GET), so Back and reload never post the file again.
+    pending_id = secrets.token_urlsafe(12)
+    pending = {"items": checked, "problems": problems, "shared": to_share}
+    current_app.extensions["store"].set(pending_key(pending_id), pending, PENDING_IMPORT_TTL)
+    return redirect(url_for("history.confirm_import", pending_id=pending_id), 303)
+
+
+def pending_key(pending_id):
+    return f"payload-import:{g.user['sub']}:{pending_id}"
+
+
+def sort_import(items):
+    """Split imported items into new names, names saved with another payload, and the rest."""
+    sub = g.user["sub"]
+    saved = {(p["kind"], p["target"], p["name"]): p["payload"] for p in userdata().payloads(sub)}
+    added = [item for item in items if tuple(item[:3]) not in saved]
+    clashing = [item for item in items if saved.get(tuple(item[:3]), item[3]) != item[3]]
+    return added, clashing, len(items) - len(added) - len(clashing)
+
+
+def listed(items):
+    """Name a few payloads: “a”, “b” and 3 more."""
+    names = [f"“{item[2]}”" for item in items[:MAX_PROBLEMS_SHOWN]]
+    more = len(items) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more else "")
+
+
+def finish(items, problems, keep=False, to_share=()):
+    """Save imported payloads (not those replacing saved ones if `keep`) and share those
+    marked shared; say what happened."""
+    added, clashing, same = sort_import(items)
     # Every entry is checked before any is written, and they are written together.
-    userdata().save_payloads(g.user["sub"], checked)
-    refused = shared.import_payloads(to_share)
-    problems += refused
-    text = f"Imported {len(checked) + len(to_share) - len(refused)} saved payloads"
+    written = added if keep else added + clashing
+    userdata().save_payloads(g.user["sub"], [tuple(item) for item in written])
+    refused = shared.import_payloads([tuple(item) for item in to_share])
+    problems = problems + refused
+    said = [f"Added {counted(len(added), 'saved payload')}" + (": " if added else "")]
+    said[0] += listed(added)
+    if clashing:
+        verb = "kept your saved" if keep else "replaced"
+        said.append(f"{verb} {counted(len(clashing), 'payload')} of that name: {listed(clashing)}")
+    if same:
+        said.append(f"{counted(same, 'payload')} already saved as it is")
+    if len(to_share) > len(refused):
+        said.append(f"shared {counted(len(to_share) - len(refused), 'payload')} with the team")
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):
             shown.append(f"and {len(problems) - len(shown)} more")
-        text += f"; skipped {len(problems)} invalid: " + "; ".join(shown)
-    flash(text + ".")
+        said.append(f"skipped {len(problems)} invalid: " + "; ".join(shown))
+    flash("; ".join(said) + ".")
     return redirect(url_for("history.payloads"), 303)
+
+
+@bp.get("/payloads/import/<pending_id>")
+@login_required
+def confirm_import(pending_id):
+    """Ask whether imported payloads replace saved ones of the same name."""
+    pending = current_app.extensions["store"].get(pending_key(pending_id))
+    if pending is None:
+        flash("That import is done or has expired: import the file again to see it.")
+        return redirect(url_for("history.payloads"), 303)
+    added, clashing, same = sort_import(pending["items"])
+    return render_template(
+        "history/import.html",
+        pending_id=pending_id,
+        added=added,
+        clashing=clashing,
+        same=same,
+        problems=pending["problems"],
+    )
+
+
+@bp.post("/payloads/import/<pending_id>")
+@login_required
+def finish_import(pending_id):
+    """Import what the confirmation page chose: replace the saved payloads, or keep them."""
+    choice = request.form.get("choice")
+    if choice not in ("replace", "keep"):
+        abort(400)
+    store = current_app.extensions["store"]
+    pending = store.get(pending_key(pending_id))
+    if pending is None:
+        flash("That import is done or has expired: import the file again to see it.")
+        return redirect(url_for("history.payloads"), 303)
+    store.delete(pending_key(pending_id))
+    return finish(
+        pending["items"], pending["problems"], keep=choice == "keep", to_share=pending["shared"]
+    )
 
 
 def valid_import(item):

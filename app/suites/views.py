@@ -19,6 +19,7 @@ from app.suites import cases
 from app.suites import runner
 from app.suites.store import new_id
 from app.suites.store import open_suites
+from app.views import counted
 from app.workspace import access
 from app.workspace import environments
 from liveperson_functions.suites import MAX_CASES
@@ -129,7 +130,7 @@ def edit(suite_id):
         access.change(doc["shared"], version, to_json(suite))
     else:
         save(suite_id, suite)
-    flash(f"Saved “{suite.name}” with {len(suite.cases)} cases.")
+    flash(f"Saved “{suite.name}” with {counted(len(suite.cases), 'case')}.")
     return redirect(url_for("suites.show", suite_id=suite_id), 303)
 
 
@@ -235,7 +236,7 @@ def import_suites():
             continue
         room -= suite.name not in existing
         save(existing.get(suite.name) or new_id(), suite)
-    flash(f"Imported {len(found)} suites.")
+    flash(f"Imported {counted(len(found), 'suite')}.")
     for error in errors[:20]:
         flash(f"Not imported: {error}")
     return redirect(url_for("suites.index"), 303)

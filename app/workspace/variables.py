@@ -43,7 +43,7 @@ def read_invoke_form(form):
     pairs = zip(names, values, headers, strict=False)
     rows = [(n.strip(), v, h) for n, v, h in pairs if n.strip() or v]
     checked.sent_headers = {name: h.text for name, _, h in rows if name}
-    checked.payload_text = form.get("payload", "")
+    checked.payload_text = forms.typed(form.get("payload", ""))
     checked.headers = [(name, value) for name, value, _ in rows]
     checked.environment = env_id
     checked.variables = {

@@ -162,7 +162,7 @@ def test_an_import_file_nested_400000_deep_is_refused_plainly(app, browser):
     deep = '{"savedPayloads": ' + "[" * 400_000 + "]" * 400_000 + "}"
     page = import_file(browser, app, deep)
     assert page.status_code == 200
-    assert "Imported 0 saved payloads; skipped 1 invalid: entry 1 is not an object" in page.text
+    assert "Added 0 saved payloads; skipped 1 invalid: entry 1 is not an object" in page.text
     bare = import_file(browser, app, "[" * 400_000 + "]" * 400_000)
     assert "That file is not a saved-payloads export" in bare.text
     pages_still_answer(browser, app)
@@ -188,7 +188,7 @@ def test_bad_import_entries_are_named_and_never_stored(app, browser):
     page = import_file(browser, app, body)
     text = visible_text(page)
     assert page.status_code == 200
-    assert "Imported 1 saved payloads; skipped 5 invalid" in text
+    assert "Added 1 saved payload: “" in text and "; skipped 5 invalid" in text
     assert "entry 2 nests deeper than 64 levels" in text
     assert "entry 3 needs a name of 1 to 80 characters" in text
     assert "entry 4 (raw): the payload is not valid JSON: it holds a lone UTF-16 surrogate" in text
@@ -334,7 +334,9 @@ def test_a_form_is_kept_only_from_our_own_pages(app, browser, headers, kept):
     assert prefilled(browser, app, "agent") is kept
 
 
-def test_a_session_never_signed_in_keeps_no_form(app, browser):
+def test_a_session_never_signed_in_keeps_its_form_in_its_own_cookie_only(app, browser):
+    # A browser whose cookies were cleared (issue 21 item 11): its form goes to whoever signs
+    # in next in this browser, carried in its encrypted cookie, never in the store.
     before = stored_sessions(app)
     browser.get(f"{app.url}/")
     sent = browser.post(
@@ -342,8 +344,32 @@ def test_a_session_never_signed_in_keeps_no_form(app, browser):
         data={"payload": TYPED},
         headers={"Sec-Fetch-Site": "same-origin", "Origin": app.url},
     )
-    assert sent.status_code == 400 and "Form expired" in visible_text(sent)
+    assert sent.status_code == 400 and "what you typed will be back" in visible_text(sent)
     assert stored_sessions(app) == before
+    assert prefilled(browser, app, "agent")
+
+
+def test_a_long_form_of_a_session_never_signed_in_is_not_kept_and_the_page_says_so(app, browser):
+    before = stored_sessions(app)
+    sent = browser.post(
+        f"{app.url}/functions/{demo.ECHO}",
+        data={"payload": json.dumps({"long": "x" * 5000})},
+        headers={"Sec-Fetch-Site": "same-origin", "Origin": app.url},
+    )
+    text = visible_text(sent)
+    assert sent.status_code == 400 and "too long to keep while you sign in" in text
+    assert "data-back" in sent.text and "Sign in again" in text
+    assert stored_sessions(app) == before
+    assert not prefilled(browser, app, "agent")
+
+
+def test_another_site_cannot_plant_a_form_in_a_signed_out_browser(app, browser):
+    sent = browser.post(
+        f"{app.url}/functions/{demo.ECHO}",
+        data={"payload": TYPED},
+        headers={"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.test"},
+    )
+    assert sent.status_code == 400 and "Form expired" in visible_text(sent)
     assert not prefilled(browser, app, "agent")
 
 

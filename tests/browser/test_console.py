@@ -34,9 +34,10 @@ def test_functions_list(page):
     expect(greeting).to_have_attribute("href", f"/functions/{pages.GREETING}")
     draft = rows.filter(has_text="Conversation tagger (draft)")
     expect(draft).to_contain_text("not deployed (Draft), so it cannot be invoked")
-    expect(draft.get_by_role("link")).to_have_count(0)
+    # A draft opens read-only (issue 21 item 7).
+    expect(draft.get_by_role("link")).to_have_attribute("href", f"/functions/{pages.DRAFT}")
     # The filters stay in the URL.
-    page.get_by_label("Name").fill("greet")
+    page.get_by_label("Name", exact=True).fill("greet")
     page.get_by_role("button", name="Filter").click()
     expect(rows).to_have_count(1)
     assert "name=greet" in page.url

@@ -37,7 +37,8 @@ def test_main_path_without_javascript(new_context, servers, console):
     # ...and the folded parts are plain <details>, which open without it; "Copy as" is the
     # result page again, with its snippets.
     result.get_by_text("Copy as curl / Python").click()
-    result.get_by_role("link", name="Show the curl command and the Python script").click()
+    show = "Show the curl command and the Python and Node scripts"
+    result.get_by_role("link", name=show).click()
     expect(page.locator("#curl")).to_contain_text("LP_CLIENT_SECRET")
     assert page.url.endswith("?copy#copy-as")
 

@@ -112,12 +112,14 @@ def test_copy_as_is_fetched_when_opened(page):
 @pytest.mark.signed_in
 def test_a_form_error_comes_back_in_place_with_what_was_typed(page, servers, console):
     console.allow(None, "status of 400")
-    page.goto(f"/functions/{pages.DRAFT}")
+    # (A draft no longer serves: it opens read-only, Invoke off (issue 21 item 7).)
+    page.goto(f"/functions/{pages.ECHO}")
     before = invocations(servers)
+    page.get_by_label("Payload (JSON)").fill('{"typed": ')
     page.get_by_role("button", name="Invoke", exact=True).click()
-    expect(page.locator(".error").first).to_contain_text("not deployed")
-    expect(page.get_by_role("button", name="Invoke", exact=True)).to_be_focused()
-    expect(page).to_have_url(f"{servers.url}/functions/{pages.DRAFT}")
+    expect(page.locator("#payload-error")).to_contain_text("The payload is not valid JSON")
+    expect(page.get_by_label("Payload (JSON)")).to_have_value('{"typed": ')
+    expect(page).to_have_url(f"{servers.url}/functions/{pages.ECHO}")
     assert invocations(servers) == before
 
 

@@ -243,3 +243,15 @@ def test_with_the_script_a_form_error_or_what_was_sent_comes_back_in_place(app, 
     assert "Sent with the environment “Staging”" in visible_text(sent)
     assert SECRET not in sent.text and '"key": "••••"' in visible_text(sent)
     assert calls(sandbox, "invoke") == 1
+
+
+def test_a_big_echoed_secret_is_masked_in_the_whole_response_too(app, agent):
+    # Over 64 KB, the response is kept whole beside the history (issue 21 item 5): masked too.
+    env_id = create_environment(agent, app, variables=VARIABLES)
+    big = json.dumps({"key": "{{apiKey}}", "filler": "x" * 70_000})
+    done = invoke(agent, app, env_id, big)
+    assert done.status_code == 200
+    assert SECRET not in done.text and '"key": "••••"' in visible_text(done)
+    entry_id = re.search(r"/history/([0-9a-f]{16})/response", done.text).group(1)
+    download = agent.get(f"{app.url}/history/{entry_id}/response")
+    assert download.json()["key"] == "••••" and SECRET not in download.text

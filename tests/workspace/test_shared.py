@@ -161,7 +161,10 @@ def test_export_and_import_carry_the_shared_flag(app, agent, developer, tmp_path
         data={"csrf_token": developer.csrf(listing)},
         files={"file": ("p.json", json.dumps({"savedPayloads": renamed}))},
     )
-    assert "Imported 2 saved payloads; skipped 1 invalid" in done.text
+    # Issue 21 item 4: the message says what was added, shared and skipped.
+    said = visible_text(done)
+    assert "Added 1 saved payload: “private 2”; shared 1 payload with the team" in said
+    assert "skipped 1 invalid" in said
     assert "team order 2" in agent.get(f"{app.url}/payloads").text  # shared, so seen
     assert "private 2" not in agent.get(f"{app.url}/payloads").text
 
@@ -191,7 +194,7 @@ def test_a_shared_suite_is_run_by_the_account_changed_by_owner_and_admins(
     theirs = developer.get(f"{app.url}/suites/{suite_id}")
     assert "Only agent and the account's administrators may change" in visible_text(theirs)
     ran = run(developer, theirs)
-    assert "1 passed, 0 failed of 1 cases" in visible_text(ran)
+    assert "1 passed, 0 failed of 1 case" in visible_text(ran)
     assert calls(sandbox, "invoke") == 1
     refused = developer.post(
         f"{app.url}/suites/{suite_id}/edit",

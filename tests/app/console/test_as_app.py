@@ -69,6 +69,23 @@ def test_app_credentials_go_together(sandbox, tmp_path):
         build_app(sandbox, "http://127.0.0.1:8000/callback", tmp_path, LP_APP_CLIENT_ID="x")
 
 
+def test_the_choice_of_the_app_is_kept_wherever_the_form_comes_back(app, sandbox):
+    admin = signed_in(app, "admin")
+    app_checked = re.compile(r'<input type="radio" name="invoke_as" value="app" checked>')
+    _, result = invoke(admin, app, invoke_as="app")
+    assert app_checked.search(result.text)  # the result page's form
+    again = re.search(r'href="([^"]+)">Run again on the invoke page', result.text).group(1)
+    rerun = admin.get(app.url + again.replace("&amp;", "&"))
+    assert app_checked.search(rerun.text)  # "Run again"
+    # As a browser sends the checked radio button.
+    checked = {"invoke_as": re.search(r'name="invoke_as" value="(\w+)" checked', rerun.text)[1]}
+    invoked_again = admin.form_post(rerun, checked, action=f"/functions/{demo.GREETING}")
+    assert who_invoked(sandbox) == ["app:sandbox-m2m", "app:sandbox-m2m"]
+    assert app_checked.search(invoked_again.text)
+    bad = admin.form_post(rerun, {"payload": "{", **checked}, action=f"/functions/{demo.GREETING}")
+    assert bad.status_code == 400 and app_checked.search(bad.text)  # a form error
+
+
 def list_callers(sandbox):
     return [entry["principal"] for entry in sandbox_log(sandbox, "list_functions")]
 

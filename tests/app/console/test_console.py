@@ -170,7 +170,7 @@ def test_saved_payloads_round_trip(app, agent, browser):
         data={"csrf_token": agent.csrf(listing)},
         files={"file": ("payloads.json", body, "application/json")},
     )
-    assert "Imported 1 saved payloads" in imported.text
+    assert "Added 1 saved payload: “my case”." in imported.text
     assert "my case" in visible_text(agent.get(f"{app.url}/payloads"))
 
 
@@ -190,7 +190,8 @@ def test_import_reports_bad_entries(app, agent):
         data={"csrf_token": agent.csrf(listing)},
         files={"file": ("p.json", body, "application/json")},
     )
-    assert "Imported 1 saved payloads; skipped 2 invalid: entry 1 names no function" in page.text
+    assert "Added 1 saved payload: “" in page.text
+    assert "; skipped 2 invalid: entry 1 names no function" in page.text
     assert "entry 2 (b): the payload is not valid JSON" in page.text
 
 

@@ -110,7 +110,7 @@ def test_a_history_entry_becomes_a_case_that_expects_it_again(app, sandbox, agen
     suite = agent.form_post(form, {"new_suite": "Regression"}, action="/suites/add")
     assert "Added the case to “Regression”" in suite.text
     assert "Hello, Bo!" in html.unescape(suite.text)
-    assert "1 passed, 0 failed of 1 cases" in visible_text(run(agent, suite))
+    assert "1 passed, 0 failed of 1 case" in visible_text(run(agent, suite))
     assert calls(sandbox, "invoke") == 2
 
 
@@ -150,7 +150,7 @@ def test_export_and_import_with_per_entry_errors(app, agent):
     listing = agent.get(f"{app.url}/suites")
     imported = post_file(agent, listing, json.dumps(data).encode())
     text = html.unescape(imported.text)
-    assert "Imported 1 suites." in text
+    assert "Imported 1 suite." in text
     assert 'Not imported: suite 2: "Broken": case 1: "function" is not a valid UUID' in text
     assert "Copy" in visible_text(agent.get(f"{app.url}/suites"))
 
