@@ -48,9 +48,20 @@ logger_class = GunicornLogger
 
 # prometheus-client's multiprocess mode: every worker writes its counts under this folder and
 # /metrics adds them up. It must be in the environment before prometheus_client is imported.
-OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-if OWN_METRICS_DIR:
+# Who removes it at exit is decided once, at first start: gunicorn reads this file again on a
+# HUP, when the folder made here is already in the environment.
+OWNED_METRICS_DIR = "INVOKER_OWNED_METRICS_DIR"
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="invoker-metrics-")
+    os.environ[OWNED_METRICS_DIR] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+OWN_METRICS_DIR = os.environ.get(OWNED_METRICS_DIR) == os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+# gunicorn's control socket (gunicornc) is one per instance, in its instance folder: the
+# default, $HOME/.gunicorn/gunicorn.ctl, is shared by every instance of one Unix user, so a
+# second one took it over and removed it on stopping.
+from app import instance_folder  # noqa: E402 (after PROMETHEUS_MULTIPROC_DIR is set)
+
+control_socket = os.path.join(instance_folder(), "gunicorn.ctl")
 
 
 def on_starting(server):

@@ -14,9 +14,14 @@ from liveperson_functions.breaker import Breaker
 from liveperson_functions.discovery import Resolver
 from liveperson_functions.transport import make_session
 
-__all__ = ["ConfigError", "create_app"]
+__all__ = ["ConfigError", "create_app", "instance_folder"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def instance_folder():
+    """Return this instance's writable folder: INSTANCE_PATH, else instance/ beside app/."""
+    return os.environ.get("INSTANCE_PATH") or os.path.join(ROOT, "instance")
 
 
 def create_app(overrides=None, instance_path=None):
@@ -26,9 +31,7 @@ def create_app(overrides=None, instance_path=None):
         __name__,
         template_folder=os.path.join(ROOT, "templates"),
         static_folder=os.path.join(ROOT, "static"),
-        instance_path=instance_path
-        or os.environ.get("INSTANCE_PATH")
-        or os.path.join(ROOT, "instance"),
+        instance_path=instance_path or instance_folder(),
     )
     app.config.update(config.from_environ(os.environ))
     app.config.update(overrides or {})

@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from flask import current_app
 from flask import g
 from flask import request
 
@@ -17,7 +18,10 @@ def init_app(app):
 
 def assign_request_id():
     """Take the proxy's X-Request-ID when it is well-formed, else make one."""
-    given = request.headers.get("X-Request-ID", "")
+    # Only behind a trusted proxy (LP_PROXY_HOPS), which sets it: a client must not choose
+    # the id the logs are searched by.
+    trusted = current_app.config["LP_PROXY_HOPS"] > 0
+    given = request.headers.get("X-Request-ID", "") if trusted else ""
     g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 

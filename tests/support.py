@@ -220,14 +220,17 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn_served(tmp_path, ready=None, sandbox_settings=None, **env):
+def gunicorn_served(tmp_path, ready=None, sandbox_settings=None, sandbox=None, **env):
     """Run `gunicorn -c gunicorn.conf.py wsgi:app` with 2 workers in sandbox mode; yield it.
 
-    `ready(url, log)` says when it may be used (default: it answers HTTP at all).
+    `ready(url, log)` says when it may be used (default: it answers HTTP at all). Given a
+    `sandbox`, it uses that one (and leaves it running) instead of starting its own.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    sandbox = start_sandbox([f"{url}/callback"], **(sandbox_settings or {}))
+    own_sandbox = sandbox is None
+    if own_sandbox:
+        sandbox = start_sandbox([f"{url}/callback"], **(sandbox_settings or {}))
     env = {
         "PATH": os.environ["PATH"],
         "SANDBOX_URL": sandbox.url,
@@ -262,14 +265,16 @@ def gunicorn_served(tmp_path, ready=None, sandbox_settings=None, **env):
         process.terminate()
         process.wait(30)
         log.close()
-        sandbox.stop()
+        if own_sandbox:
+            sandbox.stop()
 
 
 def answers(url, _log=None):
     """Tell whether a server answers HTTP at `url` (any status)."""
     try:
         requests.get(f"{url}/healthz", timeout=1)
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):
+        # A server still starting (on a busy machine) may accept and answer late.
         return False
     return True
 

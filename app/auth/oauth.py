@@ -9,8 +9,10 @@ from flask import current_app
 from flask import session
 
 from app.auth import sentinel
+from app.sessions import KEPT_STATES
 
 STATE_LIFETIME = 3600  # seconds a sign-in may take, as authlib keeps its state's data
+AUTHLIB_STATE = "_state_sentinel_"  # + the state: where authlib keeps a state's data
 
 
 class SentinelApp(FlaskOAuth2App):
@@ -42,11 +44,19 @@ def client():
 
 
 def keep_state(state):
-    """Note until when this sign-in's state is accepted; authlib keeps the state's data."""
+    """Note until when this sign-in's state is accepted; authlib keeps the state's data.
+
+    Only the newest few sign-ins stay pending (tabs started one after another), with their
+    authlib data: a client looping on /login never grows its session.
+    """
     now = time.time()
     states = {k: exp for k, exp in session.get("sign_in_states", {}).items() if exp > now}
     states[state] = now + STATE_LIFETIME
-    session["sign_in_states"] = states
+    kept = sorted(states, key=states.get)[-KEPT_STATES:]
+    session["sign_in_states"] = {k: states[k] for k in kept}
+    for name in [n for n in session if n.startswith(AUTHLIB_STATE)]:
+        if name[len(AUTHLIB_STATE) :] not in kept:
+            del session[name]
 
 
 def pending_state(value):

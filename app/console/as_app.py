@@ -19,13 +19,15 @@ def offered():
     return bool(config.get("LP_APP_CLIENT_ID") and (g.get("user") or {}).get("is_admin"))
 
 
-def choose(form):
-    """Read the choice from a posted invoke form; refuse it from anyone but an admin."""
-    wanted = form.get(FIELD, "user")
-    if wanted == "app" and not offered():
-        record.refused("invoking as the app")
-        abort(403)
+def choose(posted, form):
+    """Read the choice from a posted invoke form (a bad one is an error of the checked
+    `form`); refuse the app to anyone but an admin."""
+    wanted = posted.get(FIELD, "user")
     if wanted not in ("user", "app"):
+        form.errors[FIELD] = "Invoke as yourself or as the app: invoke_as is user or app."
+        wanted = "user"
+    elif wanted == "app" and not offered():
+        record.refused("invoking as the app")
         abort(403)
     g.faas_as_app = wanted == "app"
 

@@ -29,6 +29,7 @@ USER_AGENT = f"{client_user_agent} {USER_AGENT_TOKEN}"
 CLIENTS_PER_WORKER = 512
 FUNCTIONS_TTL = 30  # how long a listed account's functions are reused
 LISTING_GRANT_TTL = 300  # how long a session that listed may reuse the account's list
+LISTING_REFUSALS = (403, 404)  # faasUI's "not for you": kept as briefly as a list is
 log = logging.getLogger("app.upstream")
 
 
@@ -58,6 +59,7 @@ class Clients:
         # One list per account, not per session: 2,000 functions are megabytes of objects.
         self.listed = TTLCache(1, FUNCTIONS_TTL)
         self.may_list = TTLCache(CLIENTS_PER_WORKER, LISTING_GRANT_TTL)
+        self.refused = TTLCache(CLIENTS_PER_WORKER, FUNCTIONS_TTL)
         self.http = None
 
     def pool(self):
@@ -111,12 +113,13 @@ def is_outage(error):
     return error.kind in OUTAGE_KINDS
 
 
-def call(service, operation):
-    """Run `operation(client)` through the service's circuit breaker (faasGW or faasUI)."""
+def call(service, operation, acting=None):
+    """Run `operation(client)` through the service's circuit breaker (faasGW or faasUI), as
+    `acting()` says (by default the identity the user chose)."""
     breaker = current_app.extensions["breakers"][service]
     breaker.allow()
     try:
-        return settle(breaker, lambda: operation(client()))
+        return settle(breaker, lambda: operation((acting or client)()))
     except FaaSDetailedError as error:
         if error.status == 401:
             # The client already renewed the token and replayed once (RL-03): a second 401
@@ -160,9 +163,14 @@ def build_client(auth, http, user_id=None):
 
 def client():
     """Return the Functions client acting as the signed-in user (or the app, if an admin chose)."""
-    registry = current_app.extensions["faas_clients"]
     if as_app.chosen():
-        return registry.app()
+        return current_app.extensions["faas_clients"].app()
+    return user_client()
+
+
+def user_client():
+    """Return the Functions client acting as the signed-in user, whoever was chosen to act."""
+    registry = current_app.extensions["faas_clients"]
     return registry.client(session["token_key"], session["user"]["sub"])
 
 
@@ -170,22 +178,37 @@ def functions():
     """Return the account's functions, listed at most every 30 s per worker.
 
     The list is shared, but only with sessions that faasUI itself let list recently: a user
-    without the permission never sees what another user's token could list.
+    without the permission never sees what another user's token could list. It is always
+    read with the user's token, even to invoke as the app: faasUI refuses app tokens. A
+    refusal is kept as long as a list, so a refused user does not ask faasUI on every page.
     """
     registry = current_app.extensions["faas_clients"]
     key = session["token_key"]
     with registry.lock:
         listed = registry.listed.get("functions")
         may_list = key in registry.may_list
-    if listed is not None:
-        if not may_list:
-            # Ask faasUI whether this user may list, with a name nothing has: an empty
-            # answer proves it as well as the whole (megabytes) list would.
-            call("faasUI", lambda faas: faas.list_functions(name=str(uuid.uuid4())))
+        refused = registry.refused.get(key)
+    if refused is not None:
+        raise refused.with_traceback(None)
+    try:
+        if listed is not None:
+            if not may_list:
+                # Ask faasUI whether this user may list, with a name nothing has: an empty
+                # answer proves it as well as the whole (megabytes) list would.
+                call(
+                    "faasUI",
+                    lambda faas: faas.list_functions(name=str(uuid.uuid4())),
+                    user_client,
+                )
+                with registry.lock:
+                    registry.may_list[key] = True
+            return listed
+        found = call("faasUI", lambda faas: faas.list_functions(), user_client)
+    except FaaSDetailedError as error:
+        if error.status in LISTING_REFUSALS:
             with registry.lock:
-                registry.may_list[key] = True
-        return listed
-    found = call("faasUI", lambda faas: faas.list_functions())
+                registry.refused[key] = error
+        raise
     with registry.lock:
         registry.listed["functions"] = found
         registry.may_list[key] = True

@@ -241,11 +241,13 @@ def function(uuid):
     context["invocable"] = INVOCABLE
     # A listed function that is not deployed opens read-only: the page says why.
     context["readonly"] = listed and found["state"] not in INVOCABLE
-    if request.method == "GET":
+    if request.method != "POST":
+        # HEAD comes here too (Flask routes it to GET, Flask-WTF checks no CSRF on it): only a
+        # POST, whose CSRF token was checked, ever sends.
         form = prefill("function", uuid, sample_payload(found))
         return page_for("console/function.html", None, form=form, **context)
     form = variables.read_invoke_form(request.form)
-    as_app.choose(request.form)
+    as_app.choose(request.form, form)
     if listed and found["state"] not in INVOCABLE:
         form.errors["state"] = "This function is not deployed, so it cannot be invoked."
     if form.errors or "preview" in request.form:
@@ -302,9 +304,10 @@ def event(event_id):
     if not forms.check_event_id(event_id):
         abort(404)
     described = catalogue.describe(event_id)
-    if request.method == "POST":
+    sent = request.method == "POST"  # never HEAD, which Flask routes here without a CSRF check
+    if sent:
         form = variables.read_invoke_form(request.form)
-        as_app.choose(request.form)
+        as_app.choose(request.form, form)
     else:
         form = prefill("event", event_id, json.dumps(described.sample, indent=2))
         form.skill_id = request.args.get("skill_id", form.skill_id).strip()[:64]
@@ -323,7 +326,7 @@ def event(event_id):
         "implemented": implemented,
         "runners": will_run(everything, event_id, skill),
     }
-    if request.method == "GET":
+    if not sent:
         return page_for("console/event.html", None, form=form, **context)
     if form.errors or "preview" in request.form:
         context["preview"] = variables.preview(form)

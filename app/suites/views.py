@@ -260,7 +260,7 @@ def add():
     """Add a case made from a history entry or a saved payload to a suite."""
     sub = g.user["sub"]
     mine = store().suites(sub)
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: only a POST (CSRF-checked) adds
         case = cases.from_request(sub, request.args)
         if case is None:
             abort(404)

@@ -1,5 +1,6 @@
 """The app under gunicorn with two workers: state and session survive landing on either."""
 
+import json
 import os
 import signal
 import socket
@@ -7,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -144,3 +146,51 @@ def test_bad_configuration_stops_gunicorn_with_one_sentence(tmp_path):
     )
     assert result.returncode != 0
     assert "Functions Invoker cannot start: LP_CLIENT_ID is not set" in result.stderr
+
+
+def gunicornc(socket_path, command):
+    """Ask a gunicorn master a question through its control socket; return the JSON answer."""
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "gunicornc")]
+        + ["-s", str(socket_path), "-c", command, "-j"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def test_two_instances_of_one_user_keep_their_own_control_socket(tmp_path):
+    """Issue 24: both took $HOME/.gunicorn/gunicorn.ctl; stopping the second removed it."""
+    home, one, two = tmp_path / "home", tmp_path / "one", tmp_path / "two"
+    for folder in (home, one, two):
+        folder.mkdir()
+    env = {"HOME": str(home), "WEB_CONCURRENCY": "1"}
+    with gunicorn_served(one, **env) as first:
+        with gunicorn_served(two, sandbox=first.sandbox, **env) as second:
+            for folder, served in ((one, first), (two, second)):
+                listeners = json.dumps(gunicornc(folder / "gunicorn.ctl", "show listeners"))
+                assert urlsplit(served.url).netloc in listeners
+        # The second stopped: the first's socket is still its own, and still answers.
+        listeners = json.dumps(gunicornc(one / "gunicorn.ctl", "show listeners"))
+        assert urlsplit(first.url).netloc in listeners
+        assert not (two / "gunicorn.ctl").exists()
+    assert not (home / ".gunicorn").exists()
+
+
+def test_a_reload_leaves_no_metrics_folder_behind(tmp_path):
+    """Issue 24: after a HUP, gunicorn.conf.py no longer thought it owned the folder it made."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    with gunicorn_served(tmp_path, TMPDIR=str(scratch), WEB_CONCURRENCY="1") as served:
+        (made,) = scratch.glob("invoker-metrics-*")
+        log = Path(served.log.name)
+        os.kill(served.process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while log.read_text().count("Booting worker") < 2:
+            assert time.monotonic() < deadline, "no worker after the reload"
+            time.sleep(0.1)
+        assert requests.get(f"{served.url}/metrics", timeout=10).status_code == 200
+        assert list(scratch.glob("invoker-metrics-*")) == [made]
+    assert not list(scratch.glob("invoker-metrics-*"))

@@ -117,3 +117,15 @@ class TestProxyAndHosts:
 def test_forwarded_headers_are_ignored_without_proxy_hops(app):
     response = Browser().get(f"{app.url}/", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in response.headers
+
+
+def test_only_a_trusted_proxy_chooses_the_request_id(sandbox, tmp_path):
+    """Issue 24: a client must not choose the id the logs are searched by."""
+    chosen = {"X-Request-ID": "chosen-by-the-client-0001"}
+    own = "http://127.0.0.1:8000"
+    direct = build_app(sandbox, f"{own}/callback", tmp_path / "direct").test_client()
+    made = direct.get("/healthz", headers=chosen, base_url=own).headers["X-Request-ID"]
+    assert made != chosen["X-Request-ID"] and len(made) == 32
+    proxied = build_app(sandbox, f"{own}/callback", tmp_path / "proxied", LP_PROXY_HOPS="1")
+    answer = proxied.test_client().get("/healthz", headers=chosen, base_url=own)
+    assert answer.headers["X-Request-ID"] == chosen["X-Request-ID"]

@@ -6,6 +6,7 @@ import pytest
 
 from app import ConfigError
 from sandbox import functions as demo
+from sandbox.catalogue import COMMAND_EVENT
 from tests.support import Browser
 from tests.support import build_app
 from tests.support import calls
@@ -83,3 +84,52 @@ def test_the_choice_of_the_app_is_kept_wherever_the_form_comes_back(app, sandbox
     assert app_checked.search(invoked_again.text)
     bad = admin.form_post(rerun, {"payload": "{", **checked}, action=f"/functions/{demo.GREETING}")
     assert bad.status_code == 400 and app_checked.search(bad.text)  # a form error
+
+
+def list_callers(sandbox):
+    return [entry["principal"] for entry in sandbox_log(sandbox, "list_functions")]
+
+
+def test_an_event_invoked_as_the_app_is_listed_with_the_users_token(app, sandbox):
+    """Issue 24: once the worker's list was older than 30 s, the list was asked for with the
+    app's token, which faasUI refuses by design: "Could not check who implements this event"."""
+    admin = signed_in(app, "admin")
+    page = admin.get(f"{app.url}/events/{COMMAND_EVENT}")
+    # 30 s later: the worker's list is gone, the refreshed list is read on the invoke.
+    app.app.extensions["faas_clients"].listed.clear()
+    done = admin.form_post(page, {"invoke_as": "app"}, action=f"/events/{COMMAND_EVENT}")
+    assert done.status_code == 200, visible_text(done)
+    assert "Sent with the app's token (client credentials)" in visible_text(done)
+    assert [e["principal"] for e in sandbox_log(sandbox, "invoke_event")] == ["app:sandbox-m2m"]
+    assert set(list_callers(sandbox)) == {"user:admin"} and len(list_callers(sandbox)) == 2
+
+
+def test_a_refused_listing_is_kept_briefly_as_a_list_is(app, sandbox):
+    """Issue 24: every page of a user faasUI refuses asked it again (23,516 refused lists)."""
+    viewer = signed_in(app, "viewer")
+    first = viewer.get(f"{app.url}/functions")
+    assert first.status_code == 403
+    asked = calls(sandbox, "list_functions")
+    assert asked >= 1
+    for _ in range(3):
+        assert viewer.get(f"{app.url}/functions").status_code == 403
+        assert viewer.get(f"{app.url}/functions/{demo.ECHO}").status_code == 200
+    assert calls(sandbox, "list_functions") == asked
+    # Someone who may list is not refused for it, and lists from the shared list.
+    admin = signed_in(app, "admin")
+    assert admin.get(f"{app.url}/functions").status_code == 200
+    # Once the refusal is older than a list may be, faasUI is asked again.
+    app.app.extensions["faas_clients"].refused.clear()
+    assert viewer.get(f"{app.url}/functions").status_code == 403
+    assert list_callers(sandbox).count("user:viewer") == 2 * asked
+
+
+def test_invoke_as_neither_user_nor_app_is_a_form_error(app, sandbox):
+    admin = signed_in(app, "admin")
+    for path in (f"/functions/{demo.GREETING}", f"/events/{COMMAND_EVENT}"):
+        page = admin.get(app.url + path)
+        refused = admin.form_post(page, {"invoke_as": "root"}, action=path)
+        assert refused.status_code == 400, path
+        assert "Invoke as yourself or as the app" in visible_text(refused)
+        assert "{" in refused.text  # the form is shown again, with what was typed
+    assert calls(sandbox, "invoke") == 0 and calls(sandbox, "invoke_event") == 0
