@@ -21,6 +21,13 @@ from tests.support import visible_text
 COOKIE = "invoker_session"
 # Everything the app writes, upstream: invocations, tokens (sign-in and refresh), revokes.
 UPSTREAM = ("invoke", "invoke_event", "token", "app_token", "revoke")
+AUDIT_ROW = re.compile(r"""INSERT INTO "(audit"|sqlite_sequence" VALUES\('audit')""")
+
+
+def trail_types(app):
+    """The audit trail's records, by type."""
+    found = [record["type"] for record in app.app.extensions["audit"].records()]
+    return {kind: found.count(kind) for kind in set(found)}
 
 
 @pytest.fixture
@@ -123,7 +130,8 @@ def paths(flask_app, values):
 
 def store_contents(app, skipped_sessions):
     """Everything the store and the user data hold, but the walking browsers' own sessions
-    (they may note a sign-in started or a message shown) and short-lived locks."""
+    (they may note a sign-in started or a message shown), short-lived locks and the audit
+    trail (a log: trail_types says what it gained)."""
     extensions = app.app.extensions
     skipped = {f"session:{sid}" for sid in skipped_sessions}
     client = getattr(extensions["store"], "client", None)
@@ -131,7 +139,7 @@ def store_contents(app, skipped_sessions):
         return {
             key: client.dump(key)
             for key in client.keys("*")
-            if key.decode() not in skipped and not key.startswith(b"lock:")
+            if key.decode() not in skipped and not key.startswith((b"lock:", b"audit:"))
         }
     contents = {}
     cache = extensions["store"].cache
@@ -143,7 +151,8 @@ def store_contents(app, skipped_sessions):
                 continue
             if name.endswith(".sqlite3"):
                 with sqlite3.connect(path) as db:
-                    contents[path] = "\n".join(db.iterdump())
+                    lines = (line for line in db.iterdump() if not AUDIT_ROW.match(line))
+                    contents[path] = "\n".join(lines)
             else:
                 with open(path, "rb") as file:
                     contents[path] = file.read()
@@ -159,7 +168,7 @@ def test_get_head_and_options_never_invoke_write_or_sign_out(app, sandbox):
     )
     before = {name: calls(sandbox, name) for name in UPSTREAM}
     sids = [browser.cookies.get(COOKIE) for browser, _ in walkers]
-    stored = store_contents(app, sids)
+    stored, logged = store_contents(app, sids), trail_types(app)
     walked = 0
     for browser, values in walkers:
         for path in paths(app.app, values):
@@ -178,6 +187,10 @@ def test_get_head_and_options_never_invoke_write_or_sign_out(app, sandbox):
     assert walked >= 2 * 2 * 3 * 20
     assert {name: calls(sandbox, name) for name in UPSTREAM} == before
     assert store_contents(app, sids) == stored
+    # The trail records the agent's refused looks at admins' pages, and nothing else.
+    grown = trail_types(app)
+    assert grown.pop("refused", 0) > logged.pop("refused", 0)
+    assert grown == logged
     for browser, _ in walkers:
         assert "Signed in" in visible_text(browser.get(f"{app.url}/"))
 
