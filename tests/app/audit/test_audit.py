@@ -84,6 +84,11 @@ def test_admins_see_every_users_invocations_and_sign_ins(app, sandbox):
     assert digest[:12] in text and f"payload {len(PAYLOAD)} B" in text
     assert "Ana" not in page.text
     assert 'href="/audit"' in page.text  # the admin's header links here
+    # Nobody changes or deletes a record from the app: there is no such request.
+    kept = len(export(admin, app, "json")["records"])
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        assert admin.request(method, f"{app.url}/audit").status_code in (400, 405)
+    assert len(export(admin, app, "json")["records"]) == kept
 
 
 def test_agents_get_a_403_that_says_so_and_the_refusal_is_recorded(app):
