@@ -7,6 +7,7 @@ import secrets
 from flask import current_app
 from flask import g
 
+from app.history.userdata import sent_payload
 from app.store import StoreError
 
 # Event types, as the trail page and its exports name them.
@@ -56,7 +57,7 @@ def response_of(entry, whole):
 def invocation(user, entry, whole=None):
     """Return the invocation's audit record, to be written with its history entry."""
     record = new_record("invocation", user, entry["at"])
-    payload_bytes, payload_sha = digest(entry.get("payload"))
+    payload_bytes, payload_sha = digest(sent_payload(entry))
     response_bytes, response_sha = digest(response_of(entry, whole))
     record.update(
         by="uuid" if entry["kind"] == "function" else "event",
@@ -74,8 +75,8 @@ def invocation(user, entry, whole=None):
         response_sha256=response_sha,
     )
     if current_app.config["AUDIT_PAYLOADS"]:
-        # The payload as the history keeps it (secrets masked there).
-        record["payload"] = entry.get("payload")
+        # As the history keeps it: variables filled, secrets masked.
+        record["payload"] = sent_payload(entry)
     return trail().rider(record)
 
 

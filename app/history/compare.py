@@ -13,6 +13,7 @@ from flask import url_for
 
 from app.auth.views import login_required
 from app.console.invoke import with_whole
+from app.history.userdata import sent_payload
 from liveperson_functions.jsondiff import compare as diff
 
 bp = Blueprint("compare", __name__)
@@ -64,7 +65,7 @@ def compare():
     # Whole responses where the history keeps them only in part.
     before, after = with_whole(found_or_404(entries, request.args["a"])), with_whole(after)
     diffs = [
-        ("Payload", *diff(before.get("payload") or "", after.get("payload") or "")),
+        ("Payload", *diff(sent_payload(before), sent_payload(after))),
         ("Response", *diff(response_of(before), response_of(after))),
     ]
     return render_template(
@@ -73,6 +74,7 @@ def compare():
         b=after,
         entries=entries,
         diffs=diffs,
+        payloads=[sent_payload(before), sent_payload(after)],
         responses=[response_of(before), response_of(after)],
     )
 

@@ -56,6 +56,12 @@ def as_text(entry):
     return SURROGATE.sub("\ufffd", json.dumps(entry, ensure_ascii=False))
 
 
+def sent_payload(entry):
+    """Return the payload an entry's invocation sent: with variables filled (secrets masked)
+    when it had any, else as typed."""
+    return (entry.get("sent") or {}).get("payload") or entry.get("payload") or ""
+
+
 class History:
     """What both stores answer from the invocation history alone."""
 

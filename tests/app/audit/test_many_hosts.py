@@ -1,6 +1,8 @@
 """Two app instances sharing one real redis-server write one audit trail, and keep payloads
 when AUDIT_PAYLOADS=1."""
 
+import hashlib
+
 import pytest
 import redis
 
@@ -10,6 +12,8 @@ from tests.support import Served
 from tests.support import build_app
 from tests.support import invoke
 from tests.support import start_sandbox
+from tests.workspace.test_environments import SECRET
+from tests.workspace.test_environments import create_environment
 
 
 @pytest.fixture
@@ -48,3 +52,18 @@ def test_records_from_both_hosts_are_in_one_trail(hosts):
             '{"from": "host two"}',
             '{"name": "Ana"}',
         ]
+
+
+def test_a_kept_payload_is_what_was_sent_with_secrets_masked(hosts):
+    host = hosts[0]
+    agent = browser_for(host, "agent")
+    env_id = create_environment(agent, host, variables=[("apiKey", SECRET, True)])
+    page = agent.get(f"{host.url}/functions/{demo.ECHO}")
+    typed = '{"key": "{{apiKey}}"}'
+    data = {"payload": typed, "environment": env_id}
+    agent.form_post(page, data, action=f"/functions/{demo.ECHO}")
+    export = browser_for(host, "admin").get(f"{host.url}/audit/export.json")
+    assert SECRET not in export.text
+    (row,) = [r for r in export.json()["records"] if r["type"] == "invocation"]
+    assert row["payload"] == '{"key": "••••"}'
+    assert row["payload_sha256"] == hashlib.sha256(row["payload"].encode()).hexdigest()
