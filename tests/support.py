@@ -1,5 +1,6 @@
 """Test plumbing: WSGI apps on loopback ports, and a browser that signs in through the sandbox."""
 
+import asyncio
 import contextlib
 import html
 import json
@@ -37,6 +38,25 @@ FORM = re.compile(r'<form method="post" action="([^"]+)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 TEXTAREA = re.compile(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', re.S)
+
+
+def run_async(coroutine):
+    """Run a coroutine to its end on a new event loop in its own thread: the browser tests'
+    Playwright keeps a loop running in the main thread for the whole session."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # handed back to the caller's thread as it was
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 class Served:

@@ -1,6 +1,5 @@
 """The library's API: one error class per failure kind, timeouts, from_env."""
 
-import asyncio
 import inspect
 import logging
 import subprocess
@@ -21,6 +20,7 @@ from liveperson_functions.auth import UserBearer
 from liveperson_functions.discovery import Resolver
 from liveperson_functions.env import SANDBOX_ACCOUNT
 from liveperson_functions.env import from_env
+from tests.support import run_async
 
 from .fakes import ACCOUNT
 from .fakes import FN_UUID
@@ -271,7 +271,7 @@ def async_failure(domain, call, **options):
             await call(c)
 
     with pytest.raises(FaaSError) as caught:
-        asyncio.run(run())
+        run_async(run())
     return caught.value
 
 

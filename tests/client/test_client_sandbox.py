@@ -21,6 +21,7 @@ from liveperson_functions.errors import FaaSLambdaError
 from sandbox import ACCOUNT_ID
 from sandbox import functions as fn
 from tests.support import calls
+from tests.support import run_async
 from tests.support import sandbox_log
 from tests.support import start_sandbox
 
@@ -657,7 +658,7 @@ def test_64_concurrent_async_invocations_share_one_client_and_one_app_token(lp):
         async with AsyncFunctionsClient(ACCOUNT, auth, lp.resolver, platform=lp.platform) as c:
             return await asyncio.gather(*(c.invoke(fn.ECHO, {"caller": i}) for i in range(64)))
 
-    answers = asyncio.run(run())
+    answers = run_async(run())
 
     assert [answer.result for answer in answers] == [{"caller": i} for i in range(64)]
     assert len({answer.request_id for answer in answers}) == 64
@@ -680,6 +681,6 @@ def test_the_async_client_awaits_coroutine_token_callables(lp):
         async with AsyncFunctionsClient(ACCOUNT, auth, lp.resolver, platform=lp.platform) as c:
             return await c.invoke(fn.ECHO, {"n": 1})
 
-    assert asyncio.run(run()).result == {"n": 1}
+    assert run_async(run()).result == {"n": 1}
     first, replay = lp.log("invoke")
     assert (first["status"], replay["status"]) == (401, 200)

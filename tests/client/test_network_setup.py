@@ -1,7 +1,6 @@
 """Proxies and CA bundles: both clients honour the environment as requests does, take
 `verify=` and `proxies=`, and reach the sandbox through a loopback proxy and over TLS."""
 
-import asyncio
 import contextlib
 import json
 import shutil
@@ -32,6 +31,7 @@ from sandbox import functions as fn
 from sandbox import tls
 from tests.support import build_app
 from tests.support import calls
+from tests.support import run_async
 from tests.support import start_sandbox
 
 ENVIRONMENT = (
@@ -177,7 +177,7 @@ def greet(kind, env, **options):
         async with async_from_env(env, **options) as client:
             return (await client.invoke(fn.GREETING, {"name": "Ada"})).result
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 KINDS = ["sync", "async"]
@@ -245,7 +245,7 @@ def test_a_proxy_that_refuses_means_nothing_was_sent(kind, sandbox, monkeypatch)
                 ) as client:
                     await client.invoke(fn.GREETING, {})
 
-            asyncio.run(run())
+            run_async(run())
 
     assert caught.value.kind == "connect" and not caught.value.may_have_run
     assert "did not run" in str(caught.value)
@@ -269,7 +269,7 @@ def test_an_unknown_certificate_is_refused_as_tls(kind, tls_sandbox):
                 async with AsyncFunctionsClient(ACCOUNT_ID, auth, resolver) as client:
                     await client.invoke(fn.GREETING, {})
 
-            asyncio.run(run())
+            run_async(run())
 
     assert caught.value.kind == "tls"
     assert isinstance(caught.value, ConnectionError)
