@@ -71,7 +71,7 @@ def at_path(value, path):
     return value
 
 
-def same(a, b):
+def same(a: object, b: object) -> bool:
     """JSON equality: true is not 1, 1 is 1.0."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b

@@ -4,7 +4,9 @@ import difflib
 import itertools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from liveperson_functions.expectations import same
 
@@ -22,10 +24,10 @@ class Change:
     kind: str  # changed, added or removed
     before: str | None
     after: str | None
-    lines: tuple = ()
+    lines: tuple[str, ...] = ()
 
 
-def step(path, key):
+def step(path: str, key: str | int) -> str:
     """Extend a path by a key or an index, in the notation suite expectations read."""
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -34,22 +36,22 @@ def step(path, key):
     )
 
 
-def shown(value):
+def shown(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + " … (cut)"
 
 
-def by_line(before, after):
+def by_line(before: str, after: str) -> tuple[str, ...]:
     """Return a unified diff of two texts (context lines, - and + lines), without headers."""
     found = difflib.unified_diff(before.splitlines(), after.splitlines(), n=2, lineterm="")
     return tuple(line for line in found if not line.startswith(("---", "+++")))
 
 
-def is_long(value):
+def is_long(value: Any) -> bool:
     return isinstance(value, str) and (len(value) >= LONG or "\n" in value)
 
 
-def walk(before, after, path="$"):
+def walk(before: Any, after: Any, path: str = "$") -> Iterator[Change]:
     """Yield a Change for each path where two JSON values differ."""
     if isinstance(before, dict) and isinstance(after, dict):
         for key, value in before.items():
@@ -73,7 +75,7 @@ def walk(before, after, path="$"):
         yield Change(path, "changed", shown(before), shown(after), lines)
 
 
-def compare(before, after):
+def compare(before: str, after: str) -> tuple[list[Change], bool]:
     """Return (the changes, whether both texts were JSON): by path, or else by line."""
     try:
         values = json.loads(before), json.loads(after)
@@ -85,7 +87,7 @@ def compare(before, after):
         return by_text(before, after), False
 
 
-def by_text(before, after):
+def by_text(before: str, after: str) -> list[Change]:
     if before == after:
         return []
     return [Change("(text)", "changed", None, None, by_line(before, after))]

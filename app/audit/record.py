@@ -16,10 +16,8 @@ EVENTS = {
     "sign-out": "signed out",
     "sign-out-everywhere": "signed out everywhere",
     "refused": "was refused",
+    "shared-item": "changed a shared item",
 }
-# Shared-item changes (issue 22) are to join here as one more type, "shared-item": a handler
-# connected in views.init_app to app.workspace.signals.shared_changed (sent with action, kind,
-# name, by, by_name) calls event("shared-item", {"sub": by, "login_name": by_name}, detail).
 
 
 def trail():
@@ -88,6 +86,12 @@ def event(kind, user, detail=""):
         trail().add(record)
     except StoreError as exc:
         trail().failed(exc)
+
+
+def shared_item(_app, *, action, kind, name, version, by, by_name, **_info):
+    """Record a change to a shared payload, suite or environment (the workspace's signal)."""
+    detail = f"{action} {kind} “{name}” (version {version})"
+    event("shared-item", {"sub": by, "login_name": by_name}, detail)
 
 
 def refused(what):

@@ -21,6 +21,7 @@ from app.audit import record
 from app.audit.store import open_trail
 from app.auth.views import login_required
 from app.errors import page
+from app.workspace.signals import shared_changed
 
 bp = Blueprint("audit", __name__)
 
@@ -62,6 +63,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def init_app(app):
     userdata = app.extensions["userdata"]
     app.extensions["audit"] = open_trail(userdata, app.config, metrics.AUDIT_FAILURES.inc)
+    shared_changed.connect(record.shared_item, app)
     app.register_blueprint(bp)
 
 

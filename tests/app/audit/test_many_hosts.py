@@ -7,13 +7,13 @@ import pytest
 import redis
 
 from sandbox import functions as demo
+from tests.app.workspace.test_environments import SECRET
+from tests.app.workspace.test_environments import create_environment
 from tests.support import Browser
 from tests.support import Served
 from tests.support import build_app
 from tests.support import invoke
 from tests.support import start_sandbox
-from tests.workspace.test_environments import SECRET
-from tests.workspace.test_environments import create_environment
 
 
 @pytest.fixture

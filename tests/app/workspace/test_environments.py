@@ -5,10 +5,10 @@ import re
 
 from sandbox import functions as demo
 from tests.app.suites.test_suites import run
+from tests.app.workspace.test_shared import make_suite
 from tests.support import calls
 from tests.support import sandbox_log
 from tests.support import visible_text
-from tests.workspace.test_shared import make_suite
 
 SECRET = "k-7f3a-secret-value"
 PAGE = f"/functions/{demo.ECHO}"
@@ -194,7 +194,7 @@ def test_a_suite_runs_against_a_chosen_environment_and_its_report_masks_secrets(
 
 
 def test_a_payload_with_variables_is_saved_and_used_with_an_environment(app, sandbox, agent):
-    from tests.workspace.test_shared import save_payload
+    from tests.app.workspace.test_shared import save_payload
 
     env_id = create_environment(agent, app, variables=VARIABLES)
     saved = save_payload(agent, app, "with count", '{"n": {{count}}, "id": "{{conversationId}}"}')
@@ -220,7 +220,7 @@ def test_an_unknown_variable_in_a_header_is_named_under_the_headers(app, sandbox
 
 
 def test_a_user_who_may_not_read_functions_sees_no_shared_environment(app, agent):
-    from tests.workspace.conftest import signed_in
+    from tests.app.workspace.conftest import signed_in
 
     env_id = create_environment(agent, app, shared=True, variables=VARIABLES)
     with signed_in(app, "viewer") as viewer:

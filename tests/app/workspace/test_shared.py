@@ -9,6 +9,7 @@ from app.workspace.signals import shared_changed
 from sandbox import ACCOUNT_ID
 from sandbox import functions as demo
 from tests.app.suites.test_suites import run
+from tests.support import Browser
 from tests.support import calls
 from tests.support import visible_text
 
@@ -65,7 +66,7 @@ def test_the_account_sees_a_shared_payload_and_another_account_nothing(
 
 def test_a_user_who_may_not_read_functions_sees_nothing_shared(app, agent):
     item = share_payload(agent, app)
-    from tests.workspace.conftest import signed_in
+    from tests.app.workspace.conftest import signed_in
 
     with signed_in(app, "viewer") as viewer:
         listing = viewer.get(f"{app.url}/payloads")
@@ -140,6 +141,25 @@ def test_unsharing_gives_the_payload_back_to_its_owner(app, agent, developer, ch
     assert "team order" in agent.get(f"{app.url}/payloads").text
     assert "team order" not in developer.get(f"{app.url}/payloads").text
     assert [c["action"] for c in changes] == ["share", "unshare"]
+
+
+def test_shared_item_changes_are_in_the_admins_audit_trail(app, agent, admin, other):
+    item = share_payload(agent, app)
+    url = f"/shared/payloads/{item}"
+    page = agent.get(app.url + url)
+    data = {"csrf_token": agent.csrf(page), "name": "team order", "payload": '{"order": 1}'}
+    agent.post(app.url + url, data={**data, "version": "1"})  # unshared
+
+    trail = visible_text(admin.get(f"{app.url}/audit", params={"type": "shared-item"}))
+    assert "share payload “team order” (version 1)" in trail
+    assert "unshare payload “team order”" in trail and "agent" in trail
+    exported = admin.get(f"{app.url}/audit/export.json", params={"type": "shared-item"}).json()
+    assert [r["detail"].split()[0] for r in exported["records"]] == ["unshare", "share"]
+    # Another account's admin sees none of it.
+    with Browser() as outsider:
+        outsider.sign_in(other.url, "admin")
+        theirs = outsider.get(f"{other.url}/audit/export.json", params={"type": "shared-item"})
+    assert theirs.json()["records"] == []
 
 
 def test_export_and_import_carry_the_shared_flag(app, agent, developer, tmp_path):

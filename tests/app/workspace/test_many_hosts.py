@@ -3,11 +3,11 @@
 import pytest
 import redis
 
+from tests.app.workspace.conftest import signed_in
+from tests.app.workspace.test_shared import share_payload
 from tests.support import Served
 from tests.support import build_app
 from tests.support import visible_text
-from tests.workspace.conftest import signed_in
-from tests.workspace.test_shared import share_payload
 
 
 @pytest.fixture
