@@ -226,17 +226,32 @@ def renew(record, seen=None):
     return updated
 
 
+def audiences(identity):
+    """Return an id_token's `aud` as a set: OpenID Connect allows one string or a list."""
+    aud = identity.get("aud")
+    if aud is None:
+        return None
+    return frozenset(map(str, aud)) if isinstance(aud, list) else frozenset([str(aud)])
+
+
 def same_user(old_id_token, new_id_token):
     """Refuse a refresh whose new id_token names another user or client than the sign-in's."""
     if not new_id_token:
         return
     old, new = claims(old_id_token), claims(new_id_token)
-    for claim in ("sub", "aud"):
-        if old.get(claim) is not None and new.get(claim) != old.get(claim):
-            current_app.logger.warning(
-                "refresh refused: the new id_token's %s differs from the sign-in's", claim
-            )
-            raise SignInRequired(
-                "LivePerson's answer to a token refresh named another user. You were signed "
-                "out to be safe: sign in again."
-            )
+    changed = [
+        claim
+        for claim, was, now in (
+            ("sub", old.get("sub"), new.get("sub")),
+            ("aud", audiences(old), audiences(new)),
+        )
+        if was is not None and now != was
+    ]
+    if changed:
+        current_app.logger.warning(
+            "refresh refused: the new id_token's %s differs from the sign-in's", changed[0]
+        )
+        raise SignInRequired(
+            "LivePerson's answer to a token refresh named another user. You were signed "
+            "out to be safe: sign in again."
+        )

@@ -259,7 +259,8 @@ def finish_sign_in(code, state):
 def start_session(token, exchange):
     """Keep the tokens server-side and give the browser a new session id."""
     identity = tokens.claims(token.get("id_token"))
-    if identity and identity.get("aud") not in (None, current_app.config["LP_CLIENT_ID"]):
+    audience = tokens.audiences(identity)
+    if audience is not None and current_app.config["LP_CLIENT_ID"] not in audience:
         return message(FAILED, 400)
     identity = identity or tokens.claims(token["access_token"])
     target = session.get("next", "/")

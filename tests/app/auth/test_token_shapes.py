@@ -114,6 +114,35 @@ def test_a_permission_refused_with_a_fresh_token_is_explained(app, sandbox, brow
     assert calls(sandbox, "token") == 2
 
 
+def test_an_audience_may_be_a_string_or_a_list_of_one():
+    # OpenID Connect lets aud be one string or a list; the same client either way.
+    tokens.same_user(identity("u1"), identity("u1", ["functions-invoker"]))
+    assert tokens.audiences({"aud": ["a", "b"]}) == {"a", "b"}
+    assert tokens.audiences({}) is None
+
+
+@pytest.mark.parametrize("sandbox_settings", [{}])
+@pytest.mark.parametrize(
+    ("aud", "signed_in"),
+    [(["functions-invoker"], True), (["functions-invoker", "other"], True), ("other", False)],
+)
+def test_sign_in_takes_an_id_token_for_this_client_only(
+    app, sandbox, browser, monkeypatch, aud, signed_in
+):
+    def exchange(params, seen=None):
+        return {
+            "access_token": "a" * 64,
+            "token_type": "Bearer",
+            "refresh_token": "r" * 64,
+            "id_token": identity("4000001", aud),
+        }
+
+    monkeypatch.setattr(sentinel, "exchange_code", exchange)
+    page = browser.sign_in(app.url)
+    assert ("User id 4000001" in visible_text(page)) is signed_in
+    assert ("Sign-in failed" in visible_text(page)) is not signed_in
+
+
 def identity(sub, aud="functions-invoker"):
     """An id_token naming `sub` (the app reads its claims only: the signature does not matter)."""
     claims = {"sub": sub, "aud": aud, "iss": "Sentinel", "exp": int(time.time()) + 600}
