@@ -72,6 +72,9 @@ def test_one_request_per_invocation_and_back_or_reload_never_invoke(page, server
     page.go_back()
     expect(page).to_have_url(f"{servers.url}{path}")
     expect(page.locator("#result")).to_contain_text("The result appears here")
+    # Back reloaded the invoke page: htmx handles the next history step once it has started.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined")
     page.go_forward()
     expect(page).to_have_url(entry)
     expect(page.locator("#result")).to_contain_text("Hello, Ana!")
