@@ -4,6 +4,7 @@ import asyncio
 import inspect
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -238,12 +239,22 @@ def peek(token: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
+def lifetime_of(value: Any) -> float | None:
+    """Read a token answer's `expires_in`: a positive number of seconds, or a numeric string
+    (Sentinel writes numbers as strings); None when absent or unusable."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds > 0 else None
+
+
 def _expiry(token: str, expires_in: Any, now: float) -> float:
     """Return when a token expires: its JWT `exp`, else `expires_in`, else a short default."""
     exp = peek(token)[1].get("exp")
     if isinstance(exp, int | float) and not isinstance(exp, bool):
         return float(exp)
-    try:
-        return now + float(expires_in)
-    except (TypeError, ValueError):
-        return now + OPAQUE_TOKEN_LIFETIME
+    lifetime = lifetime_of(expires_in)
+    return now + (OPAQUE_TOKEN_LIFETIME if lifetime is None else lifetime)

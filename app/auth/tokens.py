@@ -2,7 +2,6 @@
 session blob (a concurrent request rewriting the blob would restore a rotated-out refresh token).
 """
 
-import math
 import time
 
 import requests
@@ -12,6 +11,7 @@ from flask.signals import Namespace
 
 from app.auth import sentinel
 from app.store import StoreError
+from liveperson_functions.auth import lifetime_of
 from liveperson_functions.auth import peek
 from liveperson_functions.breaker import CircuitOpen
 
@@ -39,18 +39,6 @@ def claims(token):
 def header(token):
     """Return a JWT's header, or {} if it is not a JWT."""
     return peek(token)[0]
-
-
-def lifetime_of(value):
-    """Read `expires_in`: a positive number of seconds, or a numeric string as Sentinel writes
-    numbers elsewhere; None when absent or unusable."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
 def expiry(token, now):
